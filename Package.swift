@@ -1,0 +1,120 @@
+// swift-tools-version:6.0
+//
+// PersonaForge: synthetic training data from persona-conditioned LLM generation.
+//
+// Module layout (see README "Architecture"):
+//   C libraries     CHiredis, CCurl, CLibpq         imported only by their one wrapper
+//   Wrappers        PersonaForgeRedis, PersonaForgeHTTP, PersonaForgePostgres
+//   Pure core       PersonaForgeCore                no I/O, no clock, no globals
+//   Infrastructure  PersonaForgeSupport             thread executors, locks
+//   Edges           PersonaForgeLLM (OpenAI-compatible client), PersonaForgeStore (schema)
+//   Executable      personaforge (PersonaForgeCLI)
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "PersonaForge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "personaforge", targets: ["PersonaForgeCLI"]),
+        .library(name: "PersonaForgeCore", targets: ["PersonaForgeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // MARK: C libraries
+        // hiredis 0.14's pkg-config file carries a flag SwiftPM rejects: no pkgConfig here.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        // libcurl's setters are C-variadic; CCurl adds typed shims around them.
+        .target(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .systemLibrary(
+            name: "CLibpq",
+            path: "Sources/CLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
+        // MARK: Infrastructure
+        .target(
+            name: "PersonaForgeSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Pure core
+        .target(
+            name: "PersonaForgeCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Wrappers (the only modules that import C)
+        .target(
+            name: "PersonaForgeRedis",
+            dependencies: ["CHiredis", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgePostgres",
+            dependencies: ["CLibpq", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgeHTTP",
+            dependencies: ["CCurl", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Edges built on the wrappers
+        .target(
+            name: "PersonaForgeLLM",
+            dependencies: ["PersonaForgeHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgeStore",
+            dependencies: ["PersonaForgePostgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "PersonaForgeCLI",
+            dependencies: [
+                "PersonaForgeCore", "PersonaForgeSupport", "PersonaForgeRedis", "PersonaForgePostgres",
+                "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PersonaForgeRedisTests", dependencies: ["PersonaForgeRedis"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonaForgePostgresTests",
+            dependencies: ["PersonaForgePostgres", "PersonaForgeStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "PersonaForgeHTTPTests", dependencies: ["PersonaForgeHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "PersonaForgeLLMTests", dependencies: ["PersonaForgeLLM"], swiftSettings: swiftSettings),
+        .testTarget(name: "PersonaForgeCLITests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Placeholder so the module builds while its first real file is written.
