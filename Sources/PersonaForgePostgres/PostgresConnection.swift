@@ -148,8 +148,10 @@ public actor PostgresConnection {
     /// Runs `body` inside `BEGIN` … `COMMIT`, rolling back if it throws.
     ///
     /// The body is synchronous and isolated to this connection, so no other
-    /// call on the connection can interleave with the transaction. Run it from
-    /// outside with `await`:
+    /// call on the connection can interleave with the transaction (an `async`
+    /// body could suspend and let another caller's statements run inside it).
+    /// It is `@Sendable` because it is handed to the connection's thread;
+    /// prepare the data first and capture it. Run it from outside with `await`:
     ///
     /// ```swift
     /// try await connection.transaction { connection in
@@ -164,7 +166,9 @@ public actor PostgresConnection {
     ///
     /// - Throws: ``PostgresError/Code/invalidArgument`` for a nested call, any
     ///   error thrown by `body` (after rolling back), or the error of `COMMIT`.
-    public func transaction<Value: Sendable>(_ body: (isolated PostgresConnection) throws -> Value) throws -> Value {
+    public func transaction<Value: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws -> Value
+    ) throws -> Value {
         guard !isInTransaction else {
             throw PostgresError(
                 code: .invalidArgument,
