@@ -34,6 +34,12 @@ final class LibpqConnection {
 
         let parameters: [(String, String)] = [
             ("connect_timeout", String(defaultConnectTimeout)),
+            // Notice a dead server or network within about a minute instead of
+            // the kernel's two hours (TCP only; the string may override).
+            ("keepalives", "1"),
+            ("keepalives_idle", "30"),
+            ("keepalives_interval", "10"),
+            ("keepalives_count", "3"),
             ("fallback_application_name", applicationName),
             ("dbname", connectionString),
             ("client_encoding", "UTF8"),
@@ -277,7 +283,8 @@ final class LibpqConnection {
         }
         return PostgresError(
             code: code,
-            message: "could not connect to PostgreSQL at \(redactedTarget): \(reason). \(advice)",
+            message: "could not connect to PostgreSQL at \(redactedTarget): \(reason)"
+                + (reason.hasSuffix(".") || reason.hasSuffix("?") ? " " : ". ") + advice,
             sqlState: likelySQLState(code: code, message: reason),
             serverMessage: reason
         )
@@ -339,10 +346,26 @@ private func likelySQLState(code: PostgresError.Code, message: String) -> String
 }
 
 extension String {
-    /// The string without trailing newlines (libpq messages end with one).
+    /// libpq's multi-line message on one line: line breaks (and the tabs
+    /// that indent continuation lines) become single spaces, trailing ones go.
     func trimmingNewlines() -> String {
-        var text = Substring(self)
-        while let last = text.last, last == "\n" || last == "\r" { text = text.dropLast() }
-        return String(text)
+        var output = ""
+        output.reserveCapacity(utf8.count)
+        var pendingSpace = false
+        var sawLineBreak = false
+        for character in self {
+            if character == "\n" || character == "\r\n" || character == "\r" {
+                sawLineBreak = true
+                pendingSpace = true
+            } else if sawLineBreak && (character == "\t" || character == " ") {
+                continue
+            } else {
+                if pendingSpace && !output.isEmpty { output.append(" ") }
+                pendingSpace = false
+                sawLineBreak = false
+                output.append(character)
+            }
+        }
+        return output
     }
 }

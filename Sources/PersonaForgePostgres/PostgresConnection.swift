@@ -17,8 +17,9 @@ internal import PersonaForgeSupport
 /// Anything libpq accepts: a URI (`postgresql://user:pass@host:5432/db?sslmode=require`)
 /// or key/value pairs (`host=db dbname=pf`). libpq parses it, so `sslmode`,
 /// `options`, `application_name` etc. are honoured. A `connect_timeout` of
-/// ``defaultConnectTimeout`` seconds applies unless the string sets one.
-/// `client_encoding` is always UTF8.
+/// ``defaultConnectTimeout`` seconds applies unless the string sets one, and
+/// so do TCP keepalives (idle 30 s, interval 10 s, 3 probes) so that a dead
+/// server is noticed within about a minute. `client_encoding` is always UTF8.
 ///
 /// ## Lost connections
 /// A command that fails because the connection broke (server restart,
@@ -215,6 +216,9 @@ public actor PostgresConnection {
     /// are then escaped over their UTF-8 bytes (`\\`, `\t`, `\n`, `\r`; nil is
     /// `\N`) and sent in chunks of `chunkSize` bytes. COPY is one statement:
     /// if the server rejects any row, no row is inserted.
+    ///
+    /// `rows` is traversed twice (check, then send), so a lazy collection
+    /// computes its rows twice; nothing is held in memory beyond one chunk.
     ///
     /// - Parameters:
     ///   - table: The table, optionally schema-qualified (`schema.table`); each

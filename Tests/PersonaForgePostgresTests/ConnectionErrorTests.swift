@@ -68,6 +68,18 @@ struct ConnectionErrorTests {
         expectNoPassword(error, secret)
     }
 
+    @Test func unknownHostIsUnreachable() async throws {
+        var components = TestDatabase.components
+        components.host = "pf-no-such-host.invalid"
+        let url = components.string!
+        let error = try await #require(throws: PostgresError.self) {
+            try await PostgresConnection.connect(to: url, logger: TestDatabase.quietLogger)
+        }
+        #expect(error.code == .unreachable)
+        #expect(error.message.contains("pf-no-such-host.invalid"))
+        expectNoPassword(error, TestDatabase.password)
+    }
+
     @Test func keywordValueStringWithWrongPassword() async throws {
         let components = TestDatabase.components
         let secret = "kv-secret-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
