@@ -3,6 +3,10 @@
 /// Versions are applied in ascending order, each in its own transaction, and
 /// recorded in `schema_migrations`. Once a migration has been applied
 /// anywhere, never edit it: add a new one with a higher version.
+///
+/// The SQL runs inside the migrator's transaction: it must not contain
+/// `BEGIN` / `COMMIT`, nor statements PostgreSQL refuses inside a transaction
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
 public struct Migration: Sendable, Hashable {
     /// Unique, positive; defines the order.
     public let version: Int
