@@ -1,0 +1,38 @@
+import Testing
+import PersonaForgePostgres
+
+@Suite("Reconnect after the backend is terminated")
+struct ReconnectTests {
+    /// Semantics: the call that hits the dead connection fails with
+    /// `.connectionLost` and is not retried; the next call reconnects.
+    @Test func nextCallReconnectsAfterTerminatedBackend() async throws {
+        let capture = LogCapture()
+        try await TestDatabase.withSchema { schema in
+            let victim = try await schema.connect(logger: capture.logger)
+            let killer = try await schema.connect()
+            try await victim.execute("CREATE TABLE t (n integer)")
+            let oldPID = try await victim.backendProcessID()
+            #expect(try await victim.query("SELECT pg_backend_pid() AS pid").first?["pid"].int64 == Int64(oldPID))
+
+            // The two-argument form waits until the backend is gone.
+            let terminated = try await killer.query("SELECT pg_terminate_backend($1::integer, 5000) AS ok", [String(oldPID)])
+            #expect(terminated.first?["ok"].bool == true)
+
+            // The in-flight statement fails and is not silently retried.
+            let error = try await #require(throws: PostgresError.self) {
+                try await victim.execute("INSERT INTO t VALUES (1)")
+            }
+            #expect(error.code == .connectionLost)
+            #expect(error.message.contains("not retried"))
+
+            // The next call reconnects; search_path (from the URL) survives.
+            let count = try await victim.query("SELECT count(*) AS n FROM t")
+            #expect(count.first?["n"].int == 0)
+            let newPID = try await victim.backendProcessID()
+            #expect(newPID != oldPID)
+            #expect(capture.events.contains { $0.message == "reconnected to PostgreSQL" })
+            await victim.close()
+            await killer.close()
+        }
+    }
+}
