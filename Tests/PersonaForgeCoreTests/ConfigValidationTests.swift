@@ -1,0 +1,417 @@
+import Testing
+@testable import PersonaForgeCore
+
+/// A broken config and the problem it must produce.
+struct BrokenConfig: Sendable, CustomTestStringConvertible {
+    let label: String
+    let yaml: String
+    var files: [String: String] = [:]
+    let code: ConfigProblem.Code
+    let line: Int
+    let message: String
+    var fileSuffix = "run.yaml"
+    var testDescription: String { label }
+}
+
+/// Loads `yaml` (written as run.yaml next to `files`) and returns its problems, or [] if valid.
+func loadProblems(_ yaml: String, files: [String: String] = [:]) throws -> [ConfigProblem] {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    for (name, contents) in files { try directory.write(name, contents) }
+    let path = try directory.write("run.yaml", yaml)
+    do {
+        _ = try RunConfigLoader().load(path: path)
+        return []
+    } catch {
+        return error.problems
+    }
+}
+
+let validSteps = """
+    steps:
+      - name: s
+        user: "Write as {{persona}}"
+    """
+
+@Suite("Run config validation")
+struct ConfigValidationTests {
+    static let catalogue: [BrokenConfig] = [
+        BrokenConfig(
+            label: "unknown key with suggestion",
+            yaml: """
+                name: t
+                smaples_per_condition: 2
+                axes:
+                  - name: persona
+                    source: {values: [a, b]}
+                \(validSteps)
+                """,
+            code: .unknownKey, line: 2,
+            message: "unknown key 'smaples_per_condition' in the run config — did you mean 'samples_per_condition'?"
+        ),
+        BrokenConfig(
+            label: "unknown nested key",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a, b]}
+                model:
+                  max_tokns: 12
+                \(validSteps)
+                """,
+            code: .unknownKey, line: 6, message: "did you mean 'max_tokens'?"
+        ),
+        BrokenConfig(
+            label: "missing axis file",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {file: data/nowhere.jsonl}
+                \(validSteps)
+                """,
+            code: .missingFile, line: 3, message: "axis 'persona': cannot read file 'data/nowhere.jsonl'"
+        ),
+        BrokenConfig(
+            label: "bad JSONL line",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {file: personas.jsonl}
+                \(validSteps)
+                """,
+            files: ["personas.jsonl": "{\"persona\": \"a\"}\n\n{\"persona\": \"b\"\n{\"persona\": \"c\"}\n"],
+            code: .invalidJSONLine, line: 3, message: "axis 'persona': line 3 is not valid JSON", fileSuffix: "personas.jsonl"
+        ),
+        BrokenConfig(
+            label: "JSONL field missing, with suggestion",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {file: p.jsonl}
+                \(validSteps)
+                """,
+            files: ["p.jsonl": "{\"persona\": \"a\"}\n{\"personna\": \"b\"}\n"],
+            code: .missingField, line: 2, message: "line 2 has no field 'persona' — did you mean field: personna?", fileSuffix: "p.jsonl"
+        ),
+        BrokenConfig(
+            label: "space overflow",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {postgres: {table: personas, column: persona, count: 4611686018427387904}}
+                  - name: topic
+                    source: {values: [a, b, c]}
+                \(validSteps)
+                """,
+            code: .overflow, line: 2, message: "has more than 2^63 − 1 conditions"
+        ),
+        BrokenConfig(
+            label: "secret in file",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                model:
+                  api_key: sk-live-0123456789
+                \(validSteps)
+                """,
+            code: .secretInConfig, line: 6, message: "'api_key' in model looks like a secret; secrets are never accepted in a run config"
+        ),
+        BrokenConfig(
+            label: "undefined template variable",
+            yaml: """
+                name: t
+                axes:
+                  - name: topic
+                    source: {values: [a]}
+                steps:
+                  - name: s
+                    user: |
+                      Hello.
+                      Write about {{topc}}.
+                """,
+            code: .undefinedVariable, line: 9, message: "step 's' user template: {{topc}} is not defined by any axis or earlier step — did you mean {{topic}}?"
+        ),
+        BrokenConfig(
+            label: "undefined axis field",
+            yaml: """
+                name: t
+                axes:
+                  - name: level
+                    source:
+                      values:
+                        - {value: easy, grade: "3"}
+                        - {value: hard, grade: "9"}
+                steps:
+                  - name: s
+                    user: "{{level}} for grade {{level.grde}}"
+                """,
+            code: .undefinedVariable, line: 10, message: "{{level.grde}} is not defined: axis 'level' has fields: grade — did you mean {{level.grade}}?"
+        ),
+        BrokenConfig(
+            label: "step uses a later step",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                steps:
+                  - name: problem
+                    system: "Use {{steps.solution}}"
+                    user: "{{persona}}"
+                  - name: solution
+                    user: "Solve {{steps.problem}}"
+                """,
+            code: .laterStepReference, line: 7, message: "{{steps.solution}} uses step 'solution', which has not run yet"
+        ),
+        BrokenConfig(
+            label: "limit zero",
+            yaml: """
+                name: t
+                limit: 0
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                \(validSteps)
+                """,
+            code: .invalidValue, line: 2, message: "'limit' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "limit beyond space",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a, b]}
+                limit: 5
+                \(validSteps)
+                """,
+            code: .invalidLimit, line: 5, message: "limit 5 must be between 1 and the sample space size 2"
+        ),
+        BrokenConfig(
+            label: "negative shard size",
+            yaml: """
+                name: t
+                shard_size: -5
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                \(validSteps)
+                """,
+            code: .invalidValue, line: 2, message: "'shard_size' must be at least 1, got -5"
+        ),
+        BrokenConfig(
+            label: "duplicate axis names",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                  - name: persona
+                    source: {values: [b]}
+                \(validSteps)
+                """,
+            code: .duplicateName, line: 5, message: "axis 'persona' is declared twice (first on line 3)"
+        ),
+        BrokenConfig(
+            label: "missing steps",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                """,
+            code: .missingKey, line: 1, message: "the run config is missing required key 'steps'"
+        ),
+        BrokenConfig(
+            label: "wrong type",
+            yaml: """
+                name: t
+                seed: lucky
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                \(validSteps)
+                """,
+            code: .wrongType, line: 2, message: "'seed' must be an integer between 0 and 2^64 − 1, got 'lucky'"
+        ),
+        BrokenConfig(
+            label: "YAML syntax",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]\n",
+            code: .yamlSyntax, line: 5, message: "not valid YAML"
+        ),
+        BrokenConfig(
+            label: "template syntax",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                steps:
+                  - name: s
+                    user: "{{#persona}}unclosed"
+                """,
+            code: .templateSyntax, line: 7, message: "never closed"
+        ),
+        BrokenConfig(
+            label: "demos without demonstrations",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                steps:
+                  - name: s
+                    user: "{{#demos}}{{problem}}{{/demos}} {{persona}}"
+                """,
+            code: .undefinedVariable, line: 7, message: "{{#demos}} needs a 'demonstrations:' section"
+        ),
+        BrokenConfig(
+            label: "reserved axis name",
+            yaml: """
+                name: t
+                axes:
+                  - name: steps
+                    source: {values: [a]}
+                steps:
+                  - name: s
+                    user: "x"
+                """,
+            code: .reservedName, line: 3, message: "axis name 'steps' is reserved"
+        ),
+        BrokenConfig(
+            label: "two sources",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a], file: p.txt}
+                \(validSteps)
+                """,
+            code: .invalidValue, line: 4, message: "needs exactly one of 'values' (inline list), 'file' (JSONL or text file) or 'postgres' (table), found values and file"
+        ),
+        BrokenConfig(
+            label: "key value in api_key_env",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                model:
+                  api_key_env: sk-proj-abc123
+                \(validSteps)
+                """,
+            code: .secretInConfig, line: 6, message: "api_key_env must be the *name* of an environment variable"
+        ),
+        BrokenConfig(
+            label: "JSON field outside schema",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                steps:
+                  - name: q
+                    user: "{{persona}}"
+                    output: json
+                    json_schema:
+                      type: object
+                      properties: {question: {type: string}, answer: {type: string}}
+                  - name: check
+                    user: "{{steps.q.anwser}}"
+                """,
+            code: .undefinedVariable, line: 13, message: "the json_schema of step 'q' has properties answer, question"
+        ),
+        BrokenConfig(
+            label: "partials unsupported",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source: {values: [a]}
+                steps:
+                  - name: s
+                    user: "{{> header}} {{persona}}"
+                """,
+            code: .unsupportedTemplateFeature, line: 7, message: "partials ({{>name}}) are not supported"
+        ),
+        BrokenConfig(
+            label: "unsafe postgres identifier",
+            yaml: """
+                name: t
+                axes:
+                  - name: persona
+                    source:
+                      postgres:
+                        table: "personas; drop table runs"
+                        column: persona
+                        count: 10
+                \(validSteps)
+                """,
+            code: .invalidValue, line: 6, message: "'table' value 'personas; drop table runs' must be a plain SQL identifier"
+        ),
+    ]
+
+    @Test(arguments: catalogue)
+    func reportsTheProblem(broken: BrokenConfig) throws {
+        let problems = try loadProblems(broken.yaml, files: broken.files)
+        let match = problems.first { $0.code == broken.code }
+        #expect(match != nil, "expected a \(broken.code) problem, got:\n\(problems.map(\.description).joined(separator: "\n"))")
+        guard let match else { return }
+        #expect(match.line == broken.line, "\(match)")
+        #expect(match.message.contains(broken.message), "\(match)")
+        #expect(match.file.hasSuffix(broken.fileSuffix))
+    }
+
+    @Test func secretsAreNeverEchoed() throws {
+        let problems = try loadProblems("""
+            name: t
+            axes:
+              - name: persona
+                source: {values: [a]}
+            model:
+              api_key: sk-live-0123456789
+              password: hunter2
+            \(validSteps)
+            """)
+        #expect(problems.count == 2)
+        #expect(problems.allSatisfy { $0.code == .secretInConfig })
+        #expect(!problems.map(\.description).joined().contains("sk-live"))
+        #expect(!problems.map(\.description).joined().contains("hunter2"))
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let problems = try loadProblems("""
+            name: t
+            seed: -1
+            shard_sise: 10
+            axes:
+              - name: persona
+                source: {file: missing.txt}
+            steps:
+              - name: s
+                user: "{{persona}} {{topic}}"
+            dedup:
+              threshold: 2
+            """)
+        #expect(problems.map(\.code) == [.wrongType, .unknownKey, .missingFile, .undefinedVariable, .invalidValue])
+        #expect(problems.map(\.line) == [2, 3, 5, 9, 11])
+        #expect(problems[1].description.hasSuffix("run.yaml:3: unknown key 'shard_sise' in the run config — did you mean 'shard_size'?"))
+    }
+
+    @Test func validConfigHasNoProblems() throws {
+        #expect(try loadProblems("""
+            name: ok
+            axes:
+              - name: persona
+                source: {values: [a]}
+            \(validSteps)
+            """) == [])
+    }
+}
