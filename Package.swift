@@ -104,16 +104,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Test kit (real servers on loopback, child processes)
+        .target(name: "PersonaForgeTestSupport", swiftSettings: swiftSettings),
+
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "PersonaForgeRedisTests", dependencies: ["PersonaForgeRedis"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonaForgeRedisTests",
+            dependencies: ["PersonaForgeRedis", "PersonaForgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersonaForgePostgresTests",
             dependencies: ["PersonaForgePostgres", "PersonaForgeStore"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PersonaForgeHTTPTests", dependencies: ["PersonaForgeHTTP"], swiftSettings: swiftSettings),
-        .testTarget(name: "PersonaForgeLLMTests", dependencies: ["PersonaForgeLLM"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonaForgeHTTPTests",
+            dependencies: ["PersonaForgeHTTP", "PersonaForgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PersonaForgeLLMTests",
+            dependencies: ["PersonaForgeLLM", "PersonaForgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PersonaForgeCLITests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import PersonaForgeRedis
+import PersonaForgeTestSupport
 import Testing
 
 @Suite struct RedisConnectionTests {
@@ -176,7 +177,7 @@ import Testing
     }
 
     @Test func unreachableServerIsExplained() async throws {
-        let port = try TestRedisServer.freePort()
+        let port = try Loopback.freePort()
         let redis = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(port)/0"))
         await #expect {
             try await redis.send("PING")
