@@ -129,7 +129,11 @@ let package = Package(
             dependencies: ["PersonaForgeLLM", "PersonaForgeTestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PersonaForgeCLITests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonaForgeCLITests",
+            dependencies: ["PersonaForgeCore", "PersonaForgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

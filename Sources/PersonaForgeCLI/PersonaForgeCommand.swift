@@ -5,6 +5,8 @@ struct PersonaForgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "personaforge",
         abstract: "Persona-conditioned synthetic data generation on a cluster.",
-        subcommands: [PlanCommand.self]
+        subcommands: [
+            VersionCommand.self, DoctorCommand.self, ChatCommand.self, MigrateCommand.self, PlanCommand.self,
+        ]
     )
 }

@@ -185,6 +185,3 @@ private extension String {
     }
 }
 
-private func printToStandardError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

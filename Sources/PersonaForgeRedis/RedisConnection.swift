@@ -223,7 +223,7 @@ public actor RedisConnection {
         if message.hasPrefix("WRONGPASS") || message.contains("invalid password") || message.contains("invalid username-password") {
             return RedisError(.authenticationFailed, "Redis rejected the username/password in the URL (server said: \(message))")
         }
-        if message.contains("AUTH") && message.contains("no password is set") {
+        if message.contains("AUTH") && (message.contains("no password is set") || message.contains("without any password configured")) {
             return RedisError(.authenticationFailed, "the URL gives a password but this Redis has none configured: remove it from the URL (server said: \(message))")
         }
         return RedisError(.server, message)

@@ -11,16 +11,21 @@ public final class ChildProcess: @unchecked Sendable {
     public private(set) var pid: pid_t?
     public let arguments: [String]
 
-    /// Starts `arguments[0]` (an absolute path) with the rest as arguments; output goes
-    /// to `logPath` (or /dev/null).
-    public init(_ arguments: [String], environment: [String: String]? = nil, logPath: String? = nil) throws {
+    /// Starts `arguments[0]` (an absolute path) with the rest as arguments; standard
+    /// output goes to `logPath` (or /dev/null), standard error to `errorPath` (or with
+    /// standard output).
+    public init(_ arguments: [String], environment: [String: String]? = nil, logPath: String? = nil, errorPath: String? = nil) throws {
         self.arguments = arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let output = logPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
 
         var attributes = posix_spawnattr_t()

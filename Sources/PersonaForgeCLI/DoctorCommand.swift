@@ -1,0 +1,258 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PersonaForgeHTTP
+import PersonaForgeLLM
+import PersonaForgePostgres
+import PersonaForgeRedis
+import PersonaForgeStore
+
+/// `personaforge doctor`: checks Redis, PostgreSQL and the LLM endpoint that the flags
+/// and environment point at, and says precisely what is wrong and how to fix it.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the connections to Redis, PostgreSQL and the LLM endpoint.",
+        discussion: "Exit status: 0 when every check passed (warnings allowed), 1 when any failed."
+    )
+
+    @OptionGroup var connections: ConnectionOptions
+
+    @Option(help: "Check only these services (comma-separated: redis, postgres, llm).")
+    var only: String?
+
+    @Flag(help: "Skip the test chat completion (checks only that the model is listed).")
+    var noCompletion = false
+
+    func run() async throws {
+        let selected = Set((only ?? "redis,postgres,llm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        for name in selected where !["redis", "postgres", "llm"].contains(name) {
+            throw ValidationError("unknown service '\(name)' in --only: use redis, postgres, llm")
+        }
+        var report = DoctorReport()
+        if selected.contains("redis") { await checkRedis(&report) }
+        if selected.contains("postgres") { await checkPostgres(&report) }
+        if selected.contains("llm") { await checkLLM(&report) }
+        print("")
+        if report.failures == 0 {
+            print(Style.ok("All checks passed") + (report.warnings > 0 ? " (\(report.warnings) warning\(report.warnings == 1 ? "" : "s"))." : "."))
+        } else {
+            print(Style.fail("\(report.failures) check\(report.failures == 1 ? "" : "s") failed") + ": fix the lines marked ✗ and run `personaforge doctor` again.")
+            throw ExitCode(1)
+        }
+    }
+
+    // MARK: Redis
+
+    private func checkRedis(_ report: inout DoctorReport) async {
+        let (url, source) = connections.redis
+        report.section("Redis", RedisConfiguration.redact(url), source: source)
+        let configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: url)
+        } catch {
+            report.fail(error.message, fix: "set PERSONAFORGE_REDIS_URL or --redis-url to redis://[:password@]host:port[/db]")
+            return
+        }
+        let redis = RedisConnection(configuration: configuration, logger: Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() })
+        do {
+            try await redis.send("PING")
+            let info = try await redis.send("INFO", "server").string ?? ""
+            let version = DoctorReport.infoField("redis_version", in: info) ?? "unknown"
+            report.ok("reachable, authenticated, database \(configuration.database), Redis \(version)")
+            if let numbers = Optional(version.split(separator: ".").compactMap { Int($0) }), numbers.count >= 2,
+               (numbers[0], numbers[1]) < (6, 2) {
+                report.fail("Redis \(version) lacks XAUTOCLAIM, which reclaiming shards from dead workers needs",
+                            fix: "use Redis 6.2 or newer")
+            }
+            let policyReply = try await redis.send("CONFIG", "GET", "maxmemory-policy")
+            if let policy = policyReply.array?.last?.string, policy != "noeviction" {
+                report.warn("maxmemory-policy is \(policy): under memory pressure Redis may evict queued shards",
+                            fix: "set maxmemory-policy noeviction (the coordinator bounds queue depth itself)")
+            }
+        } catch where error.serverCode == "ERR" && error.message.contains("CONFIG") {
+            report.ok("CONFIG is disabled on this server (managed Redis); eviction policy not checked")
+        } catch {
+            report.fail(error.message, fix: DoctorCommand.redisFix(error, configuration: configuration))
+        }
+        await redis.close()
+    }
+
+    static func redisFix(_ error: RedisError, configuration: RedisConfiguration) -> String? {
+        switch error.code {
+        case .unreachable, .timeout:
+            "start Redis (locally: deploy/local/stack.sh up redis) or point PERSONAFORGE_REDIS_URL at a running one"
+        case .authenticationRequired:
+            "put the password in the URL: redis://:PASSWORD@\(configuration.host):\(configuration.port)/\(configuration.database)"
+        case .authenticationFailed:
+            "check the username/password in PERSONAFORGE_REDIS_URL (percent-encode special characters)"
+        case .server where error.message.contains("DB index is out of range"):
+            "the database number /\(configuration.database) does not exist on this server: use a smaller one (usually 0-15)"
+        default:
+            nil
+        }
+    }
+
+    // MARK: PostgreSQL
+
+    private func checkPostgres(_ report: inout DoctorReport) async {
+        let (url, source) = connections.database
+        report.section("PostgreSQL", redactedConnectionString(url), source: source)
+        let logger = Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(to: url, logger: logger)
+        } catch let error as PostgresError {
+            report.fail(error.message, fix: DoctorCommand.postgresFix(error))
+            return
+        } catch {
+            report.fail("\(error)", fix: nil)
+            return
+        }
+        do {
+            let row = try await connection.query("""
+                SELECT current_user AS who, current_database() AS db, current_setting('server_version') AS version,
+                       has_database_privilege(current_database(), 'CREATE') AS can_create,
+                       has_schema_privilege(current_schema(), 'CREATE') AS can_create_tables
+                """)[0]
+            let version = row["version"].string ?? "?"
+            report.ok("connected as \(row["who"].string ?? "?") to database \(row["db"].string ?? "?"), PostgreSQL \(version)")
+            if let major = Int(version.prefix { $0.isNumber }), major < 13 {
+                report.fail("PostgreSQL \(version) is too old", fix: "use PostgreSQL 13 or newer")
+            }
+            if row["can_create_tables"].bool != true {
+                report.fail("user \(row["who"].string ?? "?") cannot create tables in schema \(try await connection.query("SELECT current_schema() AS s")[0]["s"].string ?? "?")",
+                            fix: "GRANT CREATE ON SCHEMA public TO \(row["who"].string ?? "the user"); or use a database the user owns")
+            }
+            let migrator = try Migrator(migrations: PersonaForgeSchema.migrations, logger: logger)
+            let applied = Set((try? await migrator.appliedMigrations(connection))?.map(\.version) ?? [])
+            let pending = PersonaForgeSchema.migrations.filter { !applied.contains($0.version) }
+            if pending.isEmpty {
+                report.ok("schema up to date (\(applied.count) migration\(applied.count == 1 ? "" : "s") applied)")
+            } else {
+                report.warn("schema: \(pending.count) of \(PersonaForgeSchema.migrations.count) migrations not applied yet",
+                            fix: "run `personaforge migrate` (commands that write also apply them)")
+            }
+        } catch let error as PostgresError {
+            report.fail(error.message, fix: DoctorCommand.postgresFix(error))
+        } catch {
+            report.fail("\(error)", fix: nil)
+        }
+        await connection.close()
+    }
+
+    static func postgresFix(_ error: PostgresError) -> String? {
+        switch error.code {
+        case .unreachable:
+            "start PostgreSQL (locally: deploy/local/stack.sh up postgres) or point PERSONAFORGE_DATABASE_URL at a running one"
+        case .authenticationFailed:
+            "check the user and password in PERSONAFORGE_DATABASE_URL (and pg_hba.conf on the server)"
+        case .databaseDoesNotExist:
+            "create it (CREATE DATABASE ...) or fix the database name at the end of PERSONAFORGE_DATABASE_URL"
+        default:
+            nil
+        }
+    }
+
+    // MARK: LLM
+
+    private func checkLLM(_ report: inout DoctorReport) async {
+        let (url, source) = connections.llmBase
+        let model = connections.model.value
+        report.section("LLM", "\(url), model \(model)", source: source)
+        let endpoint: LLMEndpoint
+        do {
+            endpoint = try connections.llmEndpoint()
+        } catch {
+            report.fail("\(error)", fix: nil)
+            return
+        }
+        if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            report.fail("the base URL must start with http:// or https://", fix: "e.g. PERSONAFORGE_LLM_BASE_URL=http://127.0.0.1:8088/v1")
+            return
+        }
+        let http = HTTPClient(logger: Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() })
+        defer { http.shutdown() }
+        let client = LLMClient(endpoint: endpoint, http: http, timeout: .seconds(60))
+        do {
+            let models = try await client.models()
+            if models.contains(model) {
+                report.ok("reachable; serves \(models.count) model\(models.count == 1 ? "" : "s"), including \(model)")
+            } else {
+                let list = models.prefix(8).joined(separator: ", ")
+                report.fail("model '\(model)' is not served here (served: \(list.isEmpty ? "none" : list))",
+                            fix: "set PERSONAFORGE_LLM_MODEL or --llm-model to one of the served names")
+                return
+            }
+        } catch {
+            // Some gateways have no /models; the completion below still tells.
+            if error.code == .notFound {
+                report.warn("GET \(endpoint.url("models")) answered 404: cannot list models", fix: "if completions fail too, check that the base URL ends in /v1")
+            } else {
+                report.fail(error.message, fix: DoctorCommand.llmFix(error))
+                return
+            }
+        }
+        if noCompletion { return }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let completion = try await client.chat(ChatCompletionRequest(model: model, messages: [.user("Say OK.")], temperature: 0, maxTokens: 4, seed: 1))
+            let elapsed = clock.now - started
+            report.ok("chat completion answered in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))) (\(completion.completionTokens.map { "\($0) tokens" } ?? "no usage reported"))")
+        } catch {
+            report.fail(error.message, fix: DoctorCommand.llmFix(error))
+        }
+    }
+
+    static func llmFix(_ error: LLMError) -> String? {
+        switch error.code {
+        case .transport where error.transport?.code == .connectionFailed || error.transport?.code == .unresolvedHost:
+            "start the LLM server (locally: deploy/local/stack.sh up llm) or point PERSONAFORGE_LLM_BASE_URL at one"
+        case .transport where error.transport?.code == .tls:
+            "the server's certificate did not verify: install its CA in the system trust store"
+        case .unauthorized:
+            "set PERSONAFORGE_LLM_API_KEY (or PERSONAFORGE_LLM_API_KEY_FILE) to a key this endpoint accepts"
+        case .notFound:
+            "check that the base URL ends in /v1 and that the model name is right"
+        case .rateLimited:
+            "the endpoint is rate limiting: wait, or raise the limit for this key"
+        default:
+            nil
+        }
+    }
+}
+
+/// The lines doctor prints, and the tally.
+struct DoctorReport {
+    var failures = 0
+    var warnings = 0
+
+    mutating func section(_ name: String, _ target: String, source: String) {
+        let from = source == "default" ? "default" : source == "flag" ? "from flag" : "from \(source)"
+        print(Style.bold(name.padding(toLength: 11, withPad: " ", startingAt: 0)) + "\(target)  (\(from))")
+    }
+
+    mutating func ok(_ text: String) {
+        print("  " + Style.ok("✓") + " " + text)
+    }
+
+    mutating func warn(_ text: String, fix: String?) {
+        warnings += 1
+        print("  " + Style.warn("!") + " " + text)
+        if let fix { print("    → " + fix) }
+    }
+
+    mutating func fail(_ text: String, fix: String?) {
+        failures += 1
+        print("  " + Style.fail("✗") + " " + text)
+        if let fix { print("    → " + fix) }
+    }
+
+    static func infoField(_ name: String, in info: String) -> String? {
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
+            return String(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+}
