@@ -15,8 +15,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 mkdir -p "$PF_STATE_DIR/logs"
 redis_dir="$PF_STATE_DIR/redis"
-pg_data="$PF_STATE_DIR/postgres/data"
-pg_socket="$PF_STATE_DIR/postgres/run"
+# PostgreSQL runs as the postgres user, which must reach its data directory. When the
+# checkout sits under a directory it cannot enter (e.g. /root), its data goes to
+# /var/tmp/personaforge-<hash of the checkout path> instead.
+pg_root="$PF_STATE_DIR/postgres"
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+    probe="$PF_STATE_DIR"
+    mkdir -p "$probe"
+    if ! su postgres -s /bin/sh -c "test -x '$probe'" 2>/dev/null; then
+        pg_root="/var/tmp/personaforge-$(printf '%s' "$PF_ROOT" | md5sum | cut -c1-8)/postgres"
+    fi
+fi
+pg_data="$pg_root/data"
+pg_socket="$pg_root/run"
 llm_pidfile="$PF_STATE_DIR/llm.pid"
 
 pg_bin() {
@@ -89,25 +100,24 @@ postgres_up() {
     claim_port postgres "$PF_POSTGRES_PORT" PF_POSTGRES_PORT
     mkdir -p "$pg_data" "$pg_socket"
     if [ "$(id -u)" = 0 ]; then
-        chown -R postgres:postgres "$PF_STATE_DIR/postgres"
-        # The postgres user must be able to reach the data directory.
-        if ! su postgres -s /bin/sh -c "test -x '$PF_STATE_DIR/postgres'"; then
-            pf_die "the postgres user cannot reach $PF_STATE_DIR/postgres (a parent directory is not world-executable). Set PF_STATE_DIR to a directory it can reach, e.g. PF_STATE_DIR=/var/tmp/personaforge $0 up"
+        chown -R postgres:postgres "$pg_root"
+        if ! su postgres -s /bin/sh -c "test -x '$pg_data'"; then
+            pf_die "the postgres user cannot reach $pg_data (a parent directory is not world-executable). Set PF_STATE_DIR to a directory it can reach, e.g. PF_STATE_DIR=/var/tmp/personaforge $0 up"
         fi
     fi
     chmod 700 "$pg_data"
     if [ ! -f "$pg_data/PG_VERSION" ]; then
         pf_say "initdb $pg_data"
-        local pwfile="$PF_STATE_DIR/postgres/.pw"
+        local pwfile="$pg_root/.pw"
         printf '%s\n' "postgres-local" > "$pwfile"
         [ "$(id -u)" = 0 ] && chown postgres:postgres "$pwfile"
         as_postgres "'$bin/initdb' -D '$pg_data' -U postgres --pwfile='$pwfile' --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8" \
             > "$PF_STATE_DIR/logs/initdb.log" 2>&1 || pf_die "initdb failed; see $PF_STATE_DIR/logs/initdb.log"
         rm -f "$pwfile"
     fi
-    as_postgres "'$bin/pg_ctl' -D '$pg_data' -l '$PF_STATE_DIR/postgres/postgres.log' -w -t 30 \
+    as_postgres "'$bin/pg_ctl' -D '$pg_data' -l '$pg_root/postgres.log' -w -t 30 \
         -o \"-c listen_addresses=127.0.0.1 -p $PF_POSTGRES_PORT -k '$pg_socket' -c max_connections=200 -c fsync=off -c synchronous_commit=off\" start" >/dev/null \
-        || pf_die "postgres did not start; see $PF_STATE_DIR/postgres/postgres.log"
+        || pf_die "postgres did not start; see $pg_root/postgres.log"
     local psql=("$bin/psql" -h "$pg_socket" -p "$PF_POSTGRES_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
     if ! as_postgres "${psql[*]} -c \"SELECT 1 FROM pg_roles WHERE rolname = '$PF_POSTGRES_USER'\"" | grep -q 1; then
         as_postgres "${psql[*]} -c \"CREATE ROLE \\\"$PF_POSTGRES_USER\\\" LOGIN CREATEDB PASSWORD '$PF_POSTGRES_PASSWORD'\""
