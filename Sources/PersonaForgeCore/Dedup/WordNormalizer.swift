@@ -1,0 +1,153 @@
+/// Splits UTF-8 text into normalized words: the first stage of MinHash shingling.
+///
+/// Normalization, in one pass over the UTF-8 bytes:
+/// - A *word character* is a Unicode letter (`isAlphabetic`), a number
+///   (any `numericType`) or a combining mark (categories Mn, Mc, Me).
+///   Everything else — punctuation, symbols, emoji, whitespace, control
+///   characters, invalid UTF-8 — separates words, so `"Hello,   world!"` and
+///   `"hello world"` give the same words, and `"don't"` gives `don`, `t`.
+/// - Word characters are lowercased with Unicode's full lowercase mapping
+///   (`"ÉCOLE"` → `"école"`, `"İ"` → `"i̇"`). ASCII takes a branch-light fast path.
+/// - No Unicode normalization (NFC/NFKC) is applied: precomposed and decomposed
+///   accents give different words. Scripts written without spaces (Chinese,
+///   Japanese, Thai) become one long word per run; word shingles suit
+///   space-separated languages.
+struct WordNormalizer {
+    /// Calls `body` with the lowercased UTF-8 bytes of each word of `text`, in order.
+    ///
+    /// The buffer passed to `body` is only valid during the call. One scratch
+    /// buffer is allocated per call (not per word).
+    static func forEachWord(
+        in text: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        let count = text.count
+        guard count > 0, let input = text.baseAddress else { return }
+        // Lowercasing grows a scalar's UTF-8 by at most 1.5× (e.g. U+023A → U+2C65);
+        // `append` still checks and grows, so this is only the common-case size.
+        var scratch = ScratchBytes(capacity: count * 2 + 16)
+        defer { scratch.deallocate() }
+        var i = 0
+        while i < count {
+            let byte = input[i]
+            if byte < 0x80 {
+                let lower = byte | 0x20
+                if lower &- 0x61 < 26 {  // a-z / A-Z
+                    scratch.append(lower)
+                } else if byte &- 0x30 < 10 {  // 0-9
+                    scratch.append(byte)
+                } else if scratch.count > 0 {
+                    body(scratch.bytes)
+                    scratch.count = 0
+                }
+                i += 1
+                continue
+            }
+            guard let (scalar, length) = decodeScalar(input, at: i, count: count) else {
+                if scratch.count > 0 {
+                    body(scratch.bytes)
+                    scratch.count = 0
+                }
+                i += 1
+                continue
+            }
+            let properties = scalar.properties
+            if isWordCharacter(properties) {
+                if properties.changesWhenLowercased {
+                    for unit in properties.lowercaseMapping.utf8 { scratch.append(unit) }
+                } else {
+                    for offset in 0..<length { scratch.append(input[i + offset]) }
+                }
+            } else if scratch.count > 0 {
+                body(scratch.bytes)
+                scratch.count = 0
+            }
+            i += length
+        }
+        if scratch.count > 0 { body(scratch.bytes) }
+    }
+
+    /// The normalized words of `text`, as strings (slow path, for inspection and tests).
+    static func words(of text: String) -> [String] {
+        var words: [String] = []
+        var text = text
+        text.withUTF8 { utf8 in
+            forEachWord(in: utf8) { words.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        return words
+    }
+
+    @inline(__always)
+    static func isWordCharacter(_ properties: Unicode.Scalar.Properties) -> Bool {
+        if properties.isAlphabetic || properties.numericType != nil { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    /// Decodes one non-ASCII scalar starting at `i`; nil for invalid UTF-8.
+    @inline(__always)
+    static func decodeScalar(
+        _ p: UnsafePointer<UInt8>, at i: Int, count: Int
+    ) -> (Unicode.Scalar, Int)? {
+        let lead = p[i]
+        let length: Int
+        var value: UInt32
+        if lead & 0xE0 == 0xC0 {
+            length = 2
+            value = UInt32(lead & 0x1F)
+        } else if lead & 0xF0 == 0xE0 {
+            length = 3
+            value = UInt32(lead & 0x0F)
+        } else if lead & 0xF8 == 0xF0 {
+            length = 4
+            value = UInt32(lead & 0x07)
+        } else {
+            return nil
+        }
+        guard i + length <= count else { return nil }
+        for offset in 1..<length {
+            let continuation = p[i + offset]
+            guard continuation & 0xC0 == 0x80 else { return nil }
+            value = (value << 6) | UInt32(continuation & 0x3F)
+        }
+        // Reject overlong encodings and surrogates.
+        let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
+        return (scalar, length)
+    }
+}
+
+/// A growable byte buffer reused across words; owned by one `forEachWord` call.
+struct ScratchBytes {
+    var pointer: UnsafeMutablePointer<UInt8>
+    var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        pointer = .allocate(capacity: self.capacity)
+    }
+
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: pointer, count: count)
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow() }
+        pointer[count] = byte
+        count += 1
+    }
+
+    mutating func grow() {
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+        bigger.update(from: pointer, count: count)
+        pointer.deallocate()
+        pointer = bigger
+        capacity *= 2
+    }
+
+    func deallocate() { pointer.deallocate() }
+}
