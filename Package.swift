@@ -21,6 +21,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "personaforge", targets: ["PersonaForgeCLI"]),
+        .executable(name: "personaforge-bench", targets: ["PersonaForgeBench"]),
         .library(name: "PersonaForgeCore", targets: ["PersonaForgeCore"]),
     ],
     dependencies: [
@@ -104,6 +105,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Benchmarks of the pure core (MinHash, LSH); run with `swift build -c release`.
+        .executableTarget(
+            name: "PersonaForgeBench",
+            dependencies: ["PersonaForgeCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PersonaForgeRedisTests", dependencies: ["PersonaForgeRedis"], swiftSettings: swiftSettings),
@@ -114,7 +122,12 @@ let package = Package(
         ),
         .testTarget(name: "PersonaForgeHTTPTests", dependencies: ["PersonaForgeHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "PersonaForgeLLMTests", dependencies: ["PersonaForgeLLM"], swiftSettings: swiftSettings),
-        .testTarget(name: "PersonaForgeCLITests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
+        // Depends on the executable so that `swift test` builds `personaforge` before running it.
+        .testTarget(
+            name: "PersonaForgeCLITests",
+            dependencies: ["PersonaForgeCore", "PersonaForgeCLI"],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

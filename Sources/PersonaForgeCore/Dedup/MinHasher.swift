@@ -135,23 +135,24 @@ public struct MinHasher: Sendable {
             let a0 = a[j], a1 = a[j + 1], a2 = a[j + 2], a3 = a[j + 3]
             let b0 = b[j], b1 = b[j + 1], b2 = b[j + 2], b3 = b[j + 3]
             var m0 = UInt64.max, m1 = UInt64.max, m2 = UInt64.max, m3 = UInt64.max
+            // min(top 32 bits) == top 32 bits of min, so the shift waits until the end.
             for x in xs {
-                m0 = min(m0, (a0 &* x &+ b0) &>> 32)
-                m1 = min(m1, (a1 &* x &+ b1) &>> 32)
-                m2 = min(m2, (a2 &* x &+ b2) &>> 32)
-                m3 = min(m3, (a3 &* x &+ b3) &>> 32)
+                m0 = min(m0, a0 &* x &+ b0)
+                m1 = min(m1, a1 &* x &+ b1)
+                m2 = min(m2, a2 &* x &+ b2)
+                m3 = min(m3, a3 &* x &+ b3)
             }
-            out[j] = UInt32(truncatingIfNeeded: m0)
-            out[j + 1] = UInt32(truncatingIfNeeded: m1)
-            out[j + 2] = UInt32(truncatingIfNeeded: m2)
-            out[j + 3] = UInt32(truncatingIfNeeded: m3)
+            out[j] = UInt32(truncatingIfNeeded: m0 &>> 32)
+            out[j + 1] = UInt32(truncatingIfNeeded: m1 &>> 32)
+            out[j + 2] = UInt32(truncatingIfNeeded: m2 &>> 32)
+            out[j + 3] = UInt32(truncatingIfNeeded: m3 &>> 32)
             j += 4
         }
         while j < k {
             let aj = a[j], bj = b[j]
             var m = UInt64.max
-            for x in xs { m = min(m, (aj &* x &+ bj) &>> 32) }
-            out[j] = UInt32(truncatingIfNeeded: m)
+            for x in xs { m = min(m, aj &* x &+ bj) }
+            out[j] = UInt32(truncatingIfNeeded: m &>> 32)
             j += 1
         }
     }

@@ -1,9 +1,8 @@
 /// Splits UTF-8 text into normalized words: the first stage of MinHash shingling.
 ///
 /// Normalization, in one pass over the UTF-8 bytes:
-/// - A *word character* is a Unicode letter (`isAlphabetic`), a number
-///   (any `numericType`) or a combining mark (categories Mn, Mc, Me).
-///   Everything else — punctuation, symbols, emoji, whitespace, control
+/// - A *word character* is a Unicode letter, mark or number (general
+///   categories L*, M*, N*). Everything else — punctuation, symbols, emoji, whitespace, control
 ///   characters, invalid UTF-8 — separates words, so `"Hello,   world!"` and
 ///   `"hello world"` give the same words, and `"don't"` gives `don`, `t`.
 /// - Word characters are lowercased with Unicode's full lowercase mapping
@@ -51,10 +50,10 @@ struct WordNormalizer {
                 i += 1
                 continue
             }
-            let properties = scalar.properties
-            if isWordCharacter(properties) {
-                if properties.changesWhenLowercased {
-                    for unit in properties.lowercaseMapping.utf8 { scratch.append(unit) }
+            let kind = classify(scalar)
+            if kind != .separator {
+                if kind == .mayChangeCase, scalar.properties.changesWhenLowercased {
+                    for unit in scalar.properties.lowercaseMapping.utf8 { scratch.append(unit) }
                 } else {
                     for offset in 0..<length { scratch.append(input[i + offset]) }
                 }
@@ -77,12 +76,33 @@ struct WordNormalizer {
         return words
     }
 
+    enum ScalarKind {
+        case separator
+        /// A word character whose lowercase form is itself.
+        case caseless
+        /// A word character that may have a different lowercase form.
+        case mayChangeCase
+    }
+
+    /// Classifies a non-ASCII scalar; the big caseless scripts (CJK, kana,
+    /// Hangul) skip the Unicode property lookup.
     @inline(__always)
-    static func isWordCharacter(_ properties: Unicode.Scalar.Properties) -> Bool {
-        if properties.isAlphabetic || properties.numericType != nil { return true }
-        switch properties.generalCategory {
-        case .nonspacingMark, .spacingMark, .enclosingMark: return true
-        default: return false
+    static func classify(_ scalar: Unicode.Scalar) -> ScalarKind {
+        switch scalar.value {
+        case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0xAC00...0xD7A3, 0x3041...0x3096, 0x30A1...0x30FA:
+            return .caseless
+        default:
+            break
+        }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .titlecaseLetter, .letterNumber:
+            return .mayChangeCase
+        case .lowercaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark,
+             .decimalNumber, .otherNumber:
+            return .caseless
+        default:
+            return .separator
         }
     }
 
