@@ -73,11 +73,10 @@ public struct MinHasher: Sendable {
     }
 
     func shingleHashes(ofUTF8 text: UnsafeBufferPointer<UInt8>) -> ContiguousArray<UInt64> {
-        var words = ContiguousArray<UInt64>()
-        words.reserveCapacity(text.count / 5 + 1)
-        WordNormalizer.forEachWord(in: text) { word in
-            words.append(XXHash64.hash(word.baseAddress!, count: word.count, seed: 0))
-        }
+        var sink = WordHashSink(hashes: [])
+        sink.hashes.reserveCapacity(text.count / 5 + 1)
+        WordNormalizer.forEachWord(in: text, into: &sink)
+        let words = sink.hashes
         let n = parameters.ngramSize
         guard !words.isEmpty else { return [] }
         let windowCount = words.count >= n ? words.count - n + 1 : 1
@@ -104,17 +103,22 @@ public struct MinHasher: Sendable {
     }
 
     /// The signature of a set of shingle hashes (repeats do not matter).
-    public func signature(ofShingleHashes hashes: some Collection<UInt64>) -> MinHashSignature {
+    public func signature(ofShingleHashes hashes: [UInt64]) -> MinHashSignature {
+        hashes.withUnsafeBufferPointer { signature(ofShingleHashes: $0) }
+    }
+
+    func signature(ofShingleHashes hashes: ContiguousArray<UInt64>) -> MinHashSignature {
+        hashes.withUnsafeBufferPointer { signature(ofShingleHashes: $0) }
+    }
+
+    func signature(ofShingleHashes xs: UnsafeBufferPointer<UInt64>) -> MinHashSignature {
         let k = parameters.permutationCount
-        guard !hashes.isEmpty else { return .empty(permutationCount: k) }
-        let contiguous = hashes as? ContiguousArray<UInt64> ?? ContiguousArray(hashes)
-        let values = contiguous.withUnsafeBufferPointer { xs in
-            multipliers.withUnsafeBufferPointer { a in
-                offsets.withUnsafeBufferPointer { b in
-                    [UInt32](unsafeUninitializedCapacity: k) { out, initialized in
-                        Self.minimums(xs, a, b, into: out)
-                        initialized = k
-                    }
+        guard !xs.isEmpty else { return .empty(permutationCount: k) }
+        let values = multipliers.withUnsafeBufferPointer { a in
+            offsets.withUnsafeBufferPointer { b in
+                [UInt32](unsafeUninitializedCapacity: k) { out, initialized in
+                    Self.minimums(xs, a, b, into: out)
+                    initialized = k
                 }
             }
         }

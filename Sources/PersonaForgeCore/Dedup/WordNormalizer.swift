@@ -12,13 +12,15 @@
 ///   Japanese, Thai) become one long word per run; word shingles suit
 ///   space-separated languages.
 struct WordNormalizer {
-    /// Calls `body` with the lowercased UTF-8 bytes of each word of `text`, in order.
+    /// Passes the lowercased UTF-8 bytes of each word of `text` to `sink`, in order.
     ///
-    /// The buffer passed to `body` is only valid during the call. One scratch
+    /// The buffer passed to the sink is only valid during the call. (A sink
+    /// passed `inout` rather than a closure capturing a `var` keeps dynamic
+    /// exclusivity checks out of the per-word path.) One scratch
     /// buffer is allocated per call (not per word).
-    static func forEachWord(
+    static func forEachWord<Sink: WordSink>(
         in text: UnsafeBufferPointer<UInt8>,
-        _ body: (UnsafeRawBufferPointer) -> Void
+        into sink: inout Sink
     ) {
         let count = text.count
         guard count > 0, let input = text.baseAddress else { return }
@@ -36,7 +38,7 @@ struct WordNormalizer {
                 } else if byte &- 0x30 < 10 {  // 0-9
                     scratch.append(byte)
                 } else if scratch.count > 0 {
-                    body(scratch.bytes)
+                    sink.consume(scratch.bytes)
                     scratch.count = 0
                 }
                 i += 1
@@ -44,7 +46,7 @@ struct WordNormalizer {
             }
             guard let (scalar, length) = decodeScalar(input, at: i, count: count) else {
                 if scratch.count > 0 {
-                    body(scratch.bytes)
+                    sink.consume(scratch.bytes)
                     scratch.count = 0
                 }
                 i += 1
@@ -58,22 +60,20 @@ struct WordNormalizer {
                     for offset in 0..<length { scratch.append(input[i + offset]) }
                 }
             } else if scratch.count > 0 {
-                body(scratch.bytes)
+                sink.consume(scratch.bytes)
                 scratch.count = 0
             }
             i += length
         }
-        if scratch.count > 0 { body(scratch.bytes) }
+        if scratch.count > 0 { sink.consume(scratch.bytes) }
     }
 
     /// The normalized words of `text`, as strings (slow path, for inspection and tests).
     static func words(of text: String) -> [String] {
-        var words: [String] = []
+        var sink = WordStringSink()
         var text = text
-        text.withUTF8 { utf8 in
-            forEachWord(in: utf8) { words.append(String(decoding: $0, as: UTF8.self)) }
-        }
-        return words
+        text.withUTF8 { forEachWord(in: $0, into: &sink) }
+        return sink.words
     }
 
     enum ScalarKind {
@@ -136,6 +136,30 @@ struct WordNormalizer {
         let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
         guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
         return (scalar, length)
+    }
+}
+
+/// Receives the normalized words of a text from ``WordNormalizer``.
+protocol WordSink {
+    mutating func consume(_ word: UnsafeRawBufferPointer)
+}
+
+/// Collects each word's xxHash64 (seed 0): the fast path of MinHash.
+struct WordHashSink: WordSink {
+    var hashes: ContiguousArray<UInt64>
+
+    @inline(__always)
+    mutating func consume(_ word: UnsafeRawBufferPointer) {
+        hashes.append(XXHash64.hash(word.baseAddress!, count: word.count, seed: 0))
+    }
+}
+
+/// Collects words as strings (inspection and tests).
+struct WordStringSink: WordSink {
+    var words: [String] = []
+
+    mutating func consume(_ word: UnsafeRawBufferPointer) {
+        words.append(String(decoding: word, as: UTF8.self))
     }
 }
 
