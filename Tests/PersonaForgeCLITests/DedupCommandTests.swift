@@ -68,7 +68,13 @@ struct DedupCommandTests {
         (#"[1, 2, 3]"#, "expected a JSON object"),
         (#"{"body": "no text field"}"#, "no field 'text'"),
         (#"{"text": 42}"#, "expected a string"),
-        (#"{"text": null}"#, "expected a string"),
+        (#"{"text": null}"#, "field 'text' is null, expected a string"),
+        (#"{"text": true}"#, "field 'text' is a boolean, expected a string"),
+        (#"{"text": "a",}"#, "invalid JSON"),
+        (#"{"text": "a", "n": [1, 2,]}"#, "invalid JSON"),
+        (#"{"text": "bad \x escape"}"#, "invalid JSON"),
+        (#"{"text": "a", "n": 01}"#, "invalid JSON"),
+        (#"{"text": "a"} trailing"#, "invalid JSON"),
     ])
     func badRecordsFailWithTheLineNumber(line: String, message: String) throws {
         let run = try DedupRun()
@@ -78,6 +84,20 @@ struct DedupCommandTests {
         #expect(result.stderr.contains("line 2"), "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: run.outputPath))
+    }
+
+    @Test func existingDuplicateFieldsAreReplacedNotRepeated() throws {
+        let run = try DedupRun()
+        try run.writeInput("""
+            {"text": "\(Self.base)"}
+            {"text": "\(Self.base)", "duplicate_of": "stale", "similarity": -1}
+
+            """)
+        let result = try run.dedup([])
+        #expect(result.status == 0, "\(result.stderr)")
+        let duplicate = try #require(try run.duplicateObjects().first)
+        #expect(duplicate["duplicate_of"] as? Int == 1)
+        #expect(duplicate["similarity"] as? Double == 1.0)
     }
 
     @Test func skipMissingCopiesRecordsWithoutTheField() throws {

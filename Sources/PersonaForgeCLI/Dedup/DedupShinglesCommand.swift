@@ -26,11 +26,12 @@ struct DedupShinglesCommand: ParsableCommand {
         var reader = try LineReader(path: input)
         var lineNumber = 0
         var out = FileHandleOutput()
+        let decoder = JSONLine.decoder(field: field, idField: nil)
         while try reader.withNextLine({ (line: UnsafeRawBufferPointer) -> Void in
             lineNumber += 1
             guard !JSONLine.isBlank(line) else { return }
-            let record = try JSONLine(line, lineNumber: lineNumber, source: input)
-            guard let text = record.object[field] as? String else {
+            let record = try JSONLine(line, lineNumber: lineNumber, source: input, decoder: decoder)
+            guard case .string(let text) = record.fields.text else {
                 throw DedupInputError("\(input) line \(lineNumber): no string field '\(field)'")
             }
             let object: [String: Any] = ["line": lineNumber, "shingles": hasher.shingles(of: text)]

@@ -12,6 +12,7 @@ struct JSONLDeduplicator {
     let source: String
     /// Per indexed record (index key = ordinal): its line number and, with --id-field, its id as JSON text.
     private var lineNumbers: [Int] = []
+    private let decoder: JSONDecoder
     private var ids: [[UInt8]] = []
 
     init(hasher: MinHasher, index: InMemoryLSHIndex<Int>, field: String, idField: String?, skipMissing: Bool, source: String) {
@@ -21,6 +22,7 @@ struct JSONLDeduplicator {
         self.idField = idField
         self.skipMissing = skipMissing
         self.source = source
+        decoder = JSONLine.decoder(field: field, idField: idField)
     }
 
     struct Summary {
@@ -76,8 +78,10 @@ struct JSONLDeduplicator {
             summary.emptyLines += 1
             return
         }
-        let record = try JSONLine(line, lineNumber: lineNumber, source: source)
-        guard let value = record.object[field] else {
+        let record = try JSONLine(line, lineNumber: lineNumber, source: source, decoder: decoder)
+        let text: String
+        switch record.fields.text {
+        case .missing:
             guard skipMissing else {
                 throw DedupInputError(
                     "\(source) line \(lineNumber): no field '\(field)'; choose the text field with --field, "
@@ -87,17 +91,12 @@ struct JSONLDeduplicator {
             try kept.write(line)
             try kept.writeNewline()
             return
+        case .other(let type):
+            throw DedupInputError("\(source) line \(lineNumber): field '\(field)' is \(type), expected a string")
+        case .string(let string):
+            text = string
         }
-        guard let text = value as? String else {
-            throw DedupInputError(
-                "\(source) line \(lineNumber): field '\(field)' is \(JSONLine.typeName(value)), expected a string")
-        }
-        if let idField {
-            guard let id = record.object[idField] else {
-                throw DedupInputError("\(source) line \(lineNumber): no id field '\(idField)' (given by --id-field)")
-            }
-            ids.append(try JSONLine.fragment(id))
-        }
+        if let id = record.fields.id { ids.append(id) }
         summary.records += 1
         let signature = hasher.signature(of: text)
         let ordinal = lineNumbers.count
