@@ -37,7 +37,8 @@ enum Stopwatch {
     private static func readStatm(_ file: UnsafeMutablePointer<FILE>, _ size: UnsafeMutablePointer<Int>, _ resident: UnsafeMutablePointer<Int>) -> Bool {
         var buffer = [CChar](repeating: 0, count: 256)
         guard fgets(&buffer, 256, file) != nil else { return false }
-        let fields = String(cString: buffer).split(separator: " ")
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fields = text.split(separator: " ")
         guard fields.count >= 2, let s = Int(fields[0]), let r = Int(fields[1]) else { return false }
         size.pointee = s
         resident.pointee = r

@@ -6,7 +6,7 @@
 ///
 /// Two records with Jaccard similarity s become candidates with probability
 /// 1 − (1 − sʳ)ᵇ (the "S-curve").
-public struct LSHParameters: Sendable, Hashable, Codable {
+public struct LSHParameters: Sendable, Hashable {
     /// Estimated Jaccard similarity at or above which a candidate is a near-duplicate.
     public var threshold: Double
     /// Number of bands (band keys per record).

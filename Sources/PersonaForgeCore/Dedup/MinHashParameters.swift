@@ -27,7 +27,22 @@ public struct MinHashParameters: Sendable, Hashable, Codable {
     }
 
     /// The defaults: 5-word shingles, 128 permutations, seed 1.
-    public static let standard = try! MinHashParameters()  // swiftlint:disable:this force_try
+    public static let standard = MinHashParameters(validNgramSize: 5, permutationCount: 128, seed: 1)
+
+    /// Decodes and validates (same checks as ``init(ngramSize:permutationCount:seed:)``).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(
+            ngramSize: try container.decode(Int.self, forKey: .ngramSize),
+            permutationCount: try container.decode(Int.self, forKey: .permutationCount),
+            seed: try container.decode(UInt64.self, forKey: .seed))
+    }
+
+    private init(validNgramSize: Int, permutationCount: Int, seed: UInt64) {
+        ngramSize = validNgramSize
+        self.permutationCount = permutationCount
+        self.seed = seed
+    }
 }
 
 /// Invalid MinHash or LSH parameters; the message says which value to change.
