@@ -21,6 +21,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "personaforge", targets: ["PersonaForgeCLI"]),
+        .executable(name: "personaforge-bench", targets: ["PersonaForgeBench"]),
         .library(name: "PersonaForgeCore", targets: ["PersonaForgeCore"]),
     ],
     dependencies: [
@@ -107,6 +108,13 @@ let package = Package(
         // MARK: Test kit (real servers on loopback, child processes)
         .target(name: "PersonaForgeTestSupport", swiftSettings: swiftSettings),
 
+        // Benchmarks of the pure core (MinHash, LSH); run with `swift build -c release`.
+        .executableTarget(
+            name: "PersonaForgeBench",
+            dependencies: ["PersonaForgeCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -131,7 +139,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PersonaForgeCLITests",
-            dependencies: ["PersonaForgeCore", "PersonaForgeTestSupport"],
+            // Depends on the executable so that `swift test` builds `personaforge` before running it.
+            dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -7,6 +7,7 @@ struct PersonaForgeCommand: AsyncParsableCommand {
         abstract: "Persona-conditioned synthetic data generation on a cluster.",
         subcommands: [
             VersionCommand.self, DoctorCommand.self, ChatCommand.self, MigrateCommand.self, PlanCommand.self,
+            DedupCommand.self, DedupShinglesCommand.self,
         ]
     )
 }
