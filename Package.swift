@@ -89,7 +89,29 @@ let package = Package(
         ),
         .target(
             name: "PersonaForgeStore",
-            dependencies: ["PersonaForgePostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgePostgres", "PersonaForgeCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The pipeline: queue protocol, coordinator, worker, reducer
+        .target(
+            name: "PersonaForgeQueue",
+            dependencies: ["PersonaForgeCore", "PersonaForgeRedis", "PersonaForgeSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgeCoordinator",
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgeWorker",
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeLLM", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PersonaForgeReducer",
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -99,6 +121,7 @@ let package = Package(
             dependencies: [
                 "PersonaForgeCore", "PersonaForgeSupport", "PersonaForgeRedis", "PersonaForgePostgres",
                 "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeStore",
+                "PersonaForgeQueue", "PersonaForgeCoordinator", "PersonaForgeWorker", "PersonaForgeReducer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

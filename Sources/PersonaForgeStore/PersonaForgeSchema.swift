@@ -10,6 +10,7 @@ public enum PersonaForgeSchema {
     /// Every migration, in version order.
     public static let migrations: [Migration] = [
         initialSchema,
+        distributedRunSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

@@ -6,8 +6,19 @@ import Foundation
 /// that can be checked without a database — template variables, step order,
 /// space size, limit — and throws one ``RunConfigError`` listing every problem.
 public struct RunConfigLoader: Sendable {
-    /// Creates a loader.
-    public init() {}
+    private let files: @Sendable (String) throws -> String
+
+    /// Creates a loader that reads the file system.
+    public init() {
+        files = RunConfigLoader.readFromDisk
+    }
+
+    /// Creates a loader that reads files through `files` (given a resolved path, return
+    /// its text or throw). Workers use it to load a submitted run from the file
+    /// contents stored with it, so they need no access to the submitter's files.
+    public init(files: @escaping @Sendable (String) throws -> String) {
+        self.files = files
+    }
 
     /// Loads and validates the config at `path`.
     public func load(path: String) throws(RunConfigError) -> LoadedRun {
@@ -98,6 +109,16 @@ public struct RunConfigLoader: Sendable {
 
     /// Reads a UTF-8 text file. The single file-reading primitive of the core.
     private func readText(_ path: String) throws(ReadError) -> String {
+        do {
+            return try files(path)
+        } catch let error as ReadError {
+            throw error
+        } catch {
+            throw ReadError(message: "\(error)")
+        }
+    }
+
+    @Sendable private static func readFromDisk(_ path: String) throws -> String {
         guard FileManager.default.fileExists(atPath: path) else { throw ReadError(message: "no such file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw ReadError(message: "not readable") }
         guard let text = String(data: data, encoding: .utf8) else { throw ReadError(message: "not UTF-8 text") }

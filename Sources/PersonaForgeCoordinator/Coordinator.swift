@@ -1,0 +1,178 @@
+public import Logging
+import PersonaForgeCore
+public import PersonaForgeQueue
+public import PersonaForgeRedis
+public import PersonaForgeStore
+
+/// Feeds shard descriptors of active runs into the shard stream, at most
+/// ``CoordinatorSettings/highWaterMark`` queued or in flight; dead-letters shards that
+/// keep failing; mirrors run states to Redis; marks runs complete.
+///
+/// Only the holder of the Redis lease acts; another coordinator waits and takes over
+/// when the lease expires. The cursor (`runs.next_shard`) is persisted after each
+/// feed, so a restarted coordinator continues where it stopped (a shard queued just
+/// before a crash may be queued twice; records are idempotent, so that is harmless).
+public struct Coordinator: Sendable {
+    public let redis: RedisConnection
+    public let runs: RunRepository
+    public let layout: QueueLayout
+    public let settings: CoordinatorSettings
+    public let logger: Logger
+
+    public init(redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: CoordinatorSettings, logger: Logger) {
+        self.redis = redis
+        self.runs = runs
+        self.layout = layout
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// What one tick did, for logs and tests.
+    public struct TickReport: Sendable, Equatable {
+        public var isLeader = false
+        public var queued = 0
+        public var deadLettered = 0
+        public var completed: [String] = []
+        public var depth = 0
+    }
+
+    /// Runs ticks until `shutdown` is requested; releases the lease on the way out.
+    public func run(until shutdown: ShutdownSignal) async throws {
+        try await redis.createGroup(layout.shards, group: layout.workersGroup)
+        try await redis.createGroup(layout.results, group: layout.reducersGroup)
+        var wasLeader = false
+        while !shutdown.isRequested {
+            do {
+                let report = try await tick()
+                if report.isLeader != wasLeader {
+                    logger.info(report.isLeader ? "coordinator lease acquired" : "waiting for the coordinator lease", metadata: ["name": "\(settings.name)"])
+                    wasLeader = report.isLeader
+                }
+                if report.queued > 0 || report.deadLettered > 0 || !report.completed.isEmpty {
+                    logger.debug("coordinator tick", metadata: [
+                        "queued": "\(report.queued)", "dead_lettered": "\(report.deadLettered)", "depth": "\(report.depth)",
+                    ])
+                }
+                for run in report.completed {
+                    logger.info("run completed", metadata: ["run": "\(run)"])
+                }
+            } catch {
+                logger.error("coordinator tick failed; retrying", metadata: ["error": "\(error)"])
+            }
+            await shutdown.sleep(for: settings.tick)
+        }
+        try? await releaseLease()
+    }
+
+    /// One pass: lease, states, dead letters, feeding, completion.
+    public func tick() async throws -> TickReport {
+        var report = TickReport()
+        guard try await holdLease() else { return report }
+        report.isLeader = true
+
+        let active = try await runs.activeRuns()
+        for run in active where run.state == .pending {
+            try await runs.transition(run.id, to: .running, from: [.pending])
+        }
+        let control = RunControl(redis: redis, layout: layout)
+        for run in active {
+            try await control.setState(run.state == .pending ? RunState.running.rawValue : run.state.rawValue, of: run.id)
+        }
+
+        report.deadLettered = try await deadLetterExhaustedShards()
+
+        // Workers delete a shard entry once it is acknowledged, so the stream length is
+        // exactly what is queued or in flight.
+        var depth = Int(try await redis.send("XLEN", layout.shards).integer ?? 0)
+        var feedable = active.filter { ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount }
+        while depth < settings.highWaterMark && !feedable.isEmpty {
+            // Round robin, one small batch per run per turn, so concurrent runs share workers.
+            var next: [RunSummary] = []
+            for var run in feedable {
+                let room = settings.highWaterMark - depth
+                if room <= 0 { break }
+                let batch = min(room, Int(run.shardCount - run.nextShard), max(1, settings.highWaterMark / max(1, feedable.count)))
+                var commands: [RedisCommand] = []
+                for shard in Int(run.nextShard)..<(Int(run.nextShard) + batch) {
+                    let start = shard * Int(run.shardSize)
+                    let descriptor = ShardDescriptor(runID: run.id, shard: shard, start: start, count: min(Int(run.shardSize), Int(run.sampleCount) - start))
+                    commands.append(RedisStreamCommands.xadd(layout.shards, fields: [(QueueCodec.field, try QueueCodec.encode(descriptor))]))
+                }
+                let replies = try await redis.pipeline(commands)
+                if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
+                    throw RedisError(.server, "XADD to \(layout.shards) failed: \(failure)")
+                }
+                run.nextShard += Int64(batch)
+                try await runs.advanceCursor(run.id, to: Int(run.nextShard))
+                depth += batch
+                report.queued += batch
+                if run.nextShard < run.shardCount { next.append(run) }
+            }
+            feedable = next
+        }
+        report.depth = depth
+
+        for run in active where run.state != .pending && run.nextShard >= run.shardCount {
+            if try await runs.completeIfFinished(run.id) {
+                try await control.setState(RunState.completed.rawValue, of: run.id)
+                report.completed.append(run.id)
+            }
+        }
+        return report
+    }
+
+    /// Moves shards delivered ``CoordinatorSettings/maxDeliveries`` times without an
+    /// acknowledgement to the dead-letter stream, with the reason.
+    func deadLetterExhaustedShards() async throws -> Int {
+        let pending = try await redis.pendingEntries(layout.shards, group: layout.workersGroup, start: "-", end: "+", count: 1000)
+        var moved = 0
+        for entry in pending where entry.deliveries >= Int64(settings.maxDeliveries) {
+            let found = try await redis.send("XRANGE", layout.shards, entry.id, entry.id)
+            let payload = try RedisStreamCommands.entries(ofReadReply: .array([.array([.bulk(Array(layout.shards.utf8)), found])])).first?[QueueCodec.field]
+            let lastError = try await redis.send("HGET", "\(layout.deadLetters):errors", entry.id).string
+            let reason = "delivered \(entry.deliveries) times without being acknowledged (last worker \(entry.consumer))"
+                + (lastError.map { "; last error: \($0)" } ?? "")
+            _ = try await redis.pipeline([
+                RedisStreamCommands.xadd(layout.deadLetters, fields: [
+                    ("d", payload ?? []), ("reason", Array(reason.utf8)), ("entry", Array(entry.id.utf8)),
+                ]),
+                RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
+                RedisCommand("XDEL", layout.shards, entry.id),
+                RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),
+            ])
+            if let payload, let descriptor = try? QueueCodec.decode(ShardDescriptor.self, from: payload) {
+                try await runs.recordShardOutcome(runID: descriptor.runID, shard: descriptor.shard, status: "dead", reason: reason, attempt: Int(entry.deliveries))
+            }
+            logger.warning("shard dead-lettered", metadata: ["entry": "\(entry.id)", "reason": "\(reason)"])
+            moved += 1
+        }
+        return moved
+    }
+
+    // MARK: Lease
+
+    private static let renewScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end
+        """
+    private static let releaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+        """
+
+    /// Takes or renews the lease; true while this coordinator holds it.
+    func holdLease() async throws -> Bool {
+        let ttl = Self.milliseconds(settings.leaseTTL)
+        let taken = try await redis.send("SET", layout.coordinatorLease, settings.name, "NX", "PX", ttl)
+        if taken == .status("OK") { return true }
+        let renewed = try await redis.send("EVAL", Self.renewScript, 1, layout.coordinatorLease, settings.name, ttl)
+        return renewed.integer == 1
+    }
+
+    func releaseLease() async throws {
+        try await redis.send("EVAL", Self.releaseScript, 1, layout.coordinatorLease, settings.name)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,27 @@
+/// The Redis keys of one PersonaForge deployment.
+///
+/// Every key carries the hash tag `{namespace}`, so on Redis Cluster they all live in
+/// one slot (streams, their groups and the Lua-free multi-key patterns stay valid).
+public struct QueueLayout: Sendable, Hashable {
+    public let namespace: String
+
+    public init(namespace: String = "pf") {
+        self.namespace = namespace
+    }
+
+    private var prefix: String { "pf:{\(namespace)}" }
+
+    /// Shard descriptors waiting for workers (consumer group ``workersGroup``).
+    public var shards: String { "\(prefix):shards" }
+    /// Result batches waiting for the reducer (consumer group ``reducersGroup``).
+    public var results: String { "\(prefix):results" }
+    /// Shards that failed too often, with the reason.
+    public var deadLetters: String { "\(prefix):dead" }
+    /// The coordinator lease (value: the holder's name).
+    public var coordinatorLease: String { "\(prefix):coordinator" }
+    /// Hash: run id → state (`running`, `paused`, `cancelled`, ...), for workers.
+    public var runStates: String { "\(prefix):runs" }
+
+    public let workersGroup = "workers"
+    public let reducersGroup = "reducers"
+}

@@ -1,0 +1,98 @@
+public import Logging
+import PersonaForgeCore
+public import PersonaForgeQueue
+public import PersonaForgeRedis
+public import PersonaForgeStore
+
+/// How the reducer consumes result batches.
+public struct ReducerSettings: Sendable {
+    /// Batches read (and written in one transaction) at a time.
+    public var batchCount: Int
+    /// How long one read blocks waiting for batches.
+    public var block: Duration
+    /// A batch a reducer took but did not acknowledge for this long is taken over.
+    public var claimIdle: Duration
+    /// This reducer's consumer name (unique per process).
+    public var name: String
+
+    public init(batchCount: Int = 32, block: Duration = .seconds(1), claimIdle: Duration = .seconds(60), name: String) {
+        self.batchCount = batchCount
+        self.block = block
+        self.claimIdle = claimIdle
+        self.name = name
+    }
+}
+
+/// Consumes result batches and stores them: decode, reduce (dedup seam), write in one
+/// transaction, and only then acknowledge and delete the stream entries. A crash at
+/// any point redelivers the batches, and the idempotent write stores nothing twice.
+public struct Reducer: Sendable {
+    public let redis: RedisConnection
+    public let writer: RecordWriter
+    public let layout: QueueLayout
+    public let settings: ReducerSettings
+    public let stage: any ReductionStage
+    public let logger: Logger
+
+    public init(
+        redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
+        stage: any ReductionStage = PassThroughStage(), logger: Logger
+    ) {
+        self.redis = redis
+        self.writer = writer
+        self.layout = layout
+        self.settings = settings
+        self.stage = stage
+        self.logger = logger
+    }
+
+    public func run(until shutdown: ShutdownSignal) async throws {
+        try await redis.createGroup(layout.results, group: layout.reducersGroup)
+        while !shutdown.isRequested {
+            do {
+                _ = try await step()
+            } catch {
+                logger.error("reducer step failed; the batches will be retried", metadata: ["error": "\(error)"])
+                await shutdown.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Reads, stores and acknowledges one group of batches; returns how many records were new.
+    @discardableResult
+    public func step() async throws -> Int {
+        var entries = try await redis.autoClaim(
+            layout.results, group: layout.reducersGroup, consumer: settings.name, minIdle: settings.claimIdle, count: settings.batchCount
+        ).entries
+        if entries.isEmpty {
+            entries = try await redis.readGroup(
+                layout.results, group: layout.reducersGroup, consumer: settings.name, count: settings.batchCount, block: settings.block
+            )
+        }
+        if entries.isEmpty { return 0 }
+        var batches: [ResultBatch] = []
+        var garbage: [RedisStreamEntry] = []
+        for entry in entries {
+            do {
+                batches.append(try QueueCodec.decode(ResultBatch.self, from: entry[QueueCodec.field]))
+            } catch {
+                garbage.append(entry)
+                logger.error("undecodable result batch moved to the dead-letter stream", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
+            }
+        }
+        let reduced = try await stage.reduce(batches)
+        let outcome = try await writer.write(reduced)
+        var commands: [RedisCommand] = []
+        for entry in garbage {
+            commands.append(RedisStreamCommands.xadd(layout.deadLetters, fields: [
+                ("d", entry[QueueCodec.field] ?? []), ("reason", Array("undecodable result batch".utf8)), ("entry", Array(entry.id.utf8)),
+            ]))
+        }
+        let ids = entries.map(\.id)
+        commands.append(RedisCommand(["XACK", layout.results, layout.reducersGroup] + ids))
+        commands.append(RedisCommand(["XDEL", layout.results] + ids))
+        _ = try await redis.pipeline(commands)
+        logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
+        return outcome.inserted
+    }
+}

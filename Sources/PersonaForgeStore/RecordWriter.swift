@@ -1,0 +1,108 @@
+import Foundation
+public import PersonaForgeCore
+public import PersonaForgePostgres
+
+/// Writes result batches in one transaction each call: COPY into a session-local
+/// staging table, then one idempotent insert keyed by (run, position, sample).
+///
+/// Redelivered batches insert nothing and change no counter: counters are updated
+/// from the rows the insert actually returned, in the same transaction.
+public struct RecordWriter: Sendable {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// What one write changed.
+    public struct Outcome: Sendable, Equatable {
+        /// Records newly stored (redelivered ones are not counted).
+        public var inserted: Int
+        /// Shards newly marked done.
+        public var shards: Int
+    }
+
+    static let columns = [
+        "run_id", "position", "sample", "sample_position", "condition", "prompt_hash", "text", "steps", "sampling",
+        "model", "finish_reason", "prompt_tokens", "completion_tokens", "status", "reject_reason", "reject_detail",
+        "worker", "attempt", "latency_ms",
+    ]
+
+    /// Stores the batches; returns what was new.
+    public func write(_ batches: [ResultBatch]) async throws -> Outcome {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var rows: [[String?]] = []
+        for batch in batches {
+            for record in batch.records {
+                // Text columns cannot hold NUL; an LLM that emits one gets it replaced.
+                rows.append([
+                    batch.shard.runID, String(record.conditionPosition), String(record.sampleIndex),
+                    String(record.samplePosition),
+                    String(decoding: try encoder.encode(record.condition), as: UTF8.self),
+                    record.promptHash, Self.withoutNUL(record.text),
+                    Self.withoutNUL(String(decoding: try encoder.encode(record.steps), as: UTF8.self)),
+                    String(decoding: try encoder.encode(record.sampling), as: UTF8.self),
+                    record.model, record.finishReason, String(record.promptTokens), String(record.completionTokens),
+                    record.status.rawValue, record.reason, record.detail.map(Self.withoutNUL), batch.worker,
+                    String(max(1, batch.attempt)), String(record.latencyMilliseconds),
+                ])
+            }
+        }
+        let stagedRows = rows
+        let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
+        let columns = Self.columns
+        return try await connection.transaction { connection in
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+                """)
+            if !stagedRows.isEmpty {
+                try connection.copy(into: "records_in", columns: columns, rows: stagedRows)
+            }
+            let list = columns.joined(separator: ", ")
+            let inserted = try connection.query("""
+                WITH inserted AS (
+                    INSERT INTO records (\(list)) SELECT \(list) FROM records_in
+                    ON CONFLICT (run_id, position, sample) DO NOTHING
+                    RETURNING run_id, status, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                ), totals AS (
+                    SELECT run_id, count(*) AS n,
+                           count(*) FILTER (WHERE status = 'kept') AS kept,
+                           count(*) FILTER (WHERE status = 'filtered') AS filtered,
+                           count(*) FILTER (WHERE status = 'failed') AS failed,
+                           count(*) FILTER (WHERE status = 'duplicate') AS duplicate,
+                           sum(pt) AS pt, sum(ct) AS ct
+                    FROM inserted GROUP BY run_id
+                ), updated AS (
+                    UPDATE runs SET records_generated = records_generated + totals.n,
+                                    records_kept = records_kept + totals.kept,
+                                    records_filtered = records_filtered + totals.filtered,
+                                    records_failed = records_failed + totals.failed,
+                                    records_duplicate = records_duplicate + totals.duplicate,
+                                    prompt_tokens = prompt_tokens + totals.pt,
+                                    completion_tokens = completion_tokens + totals.ct,
+                                    updated_at = now()
+                    FROM totals WHERE runs.id = totals.run_id
+                    RETURNING totals.n
+                )
+                SELECT coalesce(sum(n), 0)::bigint AS n FROM updated
+                """).first?["n"].int ?? 0
+            var shards = 0
+            for (runID, shard, count, worker, attempt) in shardRows {
+                shards += try connection.execute("""
+                    WITH inserted AS (
+                        INSERT INTO run_shards (run_id, shard, status, records, worker, attempt)
+                        VALUES ($1::uuid, $2, 'done', $3, $4, $5)
+                        ON CONFLICT DO NOTHING RETURNING run_id
+                    )
+                    UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
+                    """, [runID, String(shard), String(count), worker, String(attempt)])
+            }
+            return Outcome(inserted: inserted, shards: shards)
+        }
+    }
+
+    private static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import PersonaForgeCore
+public import PersonaForgePostgres
+
+/// Reads and writes runs, shards and records: every SQL statement of the pipeline
+/// lives here, so the coordinator, workers and reducer only call Swift.
+public struct RunRepository: Sendable {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    // MARK: Runs
+
+    /// Parameters of a new run, as `submit` computed them.
+    public struct NewRun: Sendable {
+        public var id: String
+        public var name: String
+        public var configJSON: String
+        public var configHash: String
+        public var configYAML: String
+        public var configFile: String
+        public var baseDirectory: String
+        public var bundle: [String: String]
+        public var seed: UInt64
+        public var conditionCount: Int
+        public var samplesPerCondition: Int
+        public var sampleCount: Int
+        public var shardSize: Int
+        public var shardCount: Int
+        public var model: String
+
+        public init(
+            id: String, name: String, configJSON: String, configHash: String, configYAML: String, configFile: String,
+            baseDirectory: String, bundle: [String: String], seed: UInt64, conditionCount: Int, samplesPerCondition: Int,
+            sampleCount: Int, shardSize: Int, shardCount: Int, model: String
+        ) {
+            self.id = id
+            self.name = name
+            self.configJSON = configJSON
+            self.configHash = configHash
+            self.configYAML = configYAML
+            self.configFile = configFile
+            self.baseDirectory = baseDirectory
+            self.bundle = bundle
+            self.seed = seed
+            self.conditionCount = conditionCount
+            self.samplesPerCondition = samplesPerCondition
+            self.sampleCount = sampleCount
+            self.shardSize = shardSize
+            self.shardCount = shardCount
+            self.model = model
+        }
+    }
+
+    public func insert(_ run: NewRun) async throws {
+        let bundle = String(decoding: try JSONEncoder().encode(run.bundle), as: UTF8.self)
+        try await connection.execute("""
+            INSERT INTO runs (id, name, config, config_hash, config_yaml, config_file, base_directory, bundle, seed,
+                              condition_count, samples_per_condition, target_count, shard_size, shard_count, model)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
+            """, [
+                run.id, run.name, run.configJSON, run.configHash, run.configYAML, run.configFile, run.baseDirectory, bundle,
+                String(Int64(bitPattern: run.seed)), String(run.conditionCount), String(run.samplesPerCondition),
+                String(run.sampleCount), String(run.shardSize), String(run.shardCount), run.model,
+            ])
+    }
+
+    private static let summaryColumns = """
+        id::text AS id, name, state, config_hash, model, coalesce(target_count, 0) AS sample_count, shard_size, shard_count,
+        next_shard, shards_done, shards_dead, records_generated, records_kept, records_filtered, records_failed,
+        records_duplicate, prompt_tokens, completion_tokens, created_at::text AS created_at,
+        started_at::text AS started_at, finished_at::text AS finished_at,
+        extract(epoch FROM (coalesce(finished_at, now()) - started_at))::float8 AS elapsed
+        """
+
+    private static func summary(_ row: PostgresRow) -> RunSummary {
+        RunSummary(
+            id: row["id"].string ?? "", name: row["name"].string ?? "",
+            state: RunState(rawValue: row["state"].string ?? "") ?? .failed,
+            configHash: row["config_hash"].string ?? "", model: row["model"].string,
+            sampleCount: row["sample_count"].int64 ?? 0, shardSize: row["shard_size"].int64 ?? 0,
+            shardCount: row["shard_count"].int64 ?? 0, nextShard: row["next_shard"].int64 ?? 0,
+            shardsDone: row["shards_done"].int64 ?? 0, shardsDead: row["shards_dead"].int64 ?? 0,
+            generated: row["records_generated"].int64 ?? 0, kept: row["records_kept"].int64 ?? 0,
+            filtered: row["records_filtered"].int64 ?? 0, failed: row["records_failed"].int64 ?? 0,
+            duplicate: row["records_duplicate"].int64 ?? 0, promptTokens: row["prompt_tokens"].int64 ?? 0,
+            completionTokens: row["completion_tokens"].int64 ?? 0, createdAt: row["created_at"].string ?? "",
+            startedAt: row["started_at"].string, finishedAt: row["finished_at"].string,
+            elapsedSeconds: row["elapsed"].double
+        )
+    }
+
+    /// Runs with this config hash that are not cancelled or failed, newest first.
+    public func liveRuns(withConfigHash hash: String) async throws -> [RunSummary] {
+        try await connection.query(
+            "SELECT \(Self.summaryColumns) FROM runs WHERE config_hash = $1 AND state NOT IN ('cancelled', 'failed') ORDER BY created_at DESC",
+            [hash]
+        ).map(Self.summary)
+    }
+
+    /// The run with this id, or with this unique id prefix (at least 4 characters).
+    public func summary(id: String) async throws -> RunSummary? {
+        if id.count >= 36 {
+            return try await connection.query("SELECT \(Self.summaryColumns) FROM runs WHERE id::text = $1", [id]).first.map(Self.summary)
+        }
+        guard id.count >= 4, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return nil }
+        let rows = try await connection.query("SELECT \(Self.summaryColumns) FROM runs WHERE id::text LIKE $1 || '%' LIMIT 2", [id.lowercased()])
+        return rows.count == 1 ? Self.summary(rows[0]) : nil
+    }
+
+    /// The most recent runs, newest first.
+    public func list(limit: Int = 20) async throws -> [RunSummary] {
+        try await connection.query("SELECT \(Self.summaryColumns) FROM runs ORDER BY created_at DESC LIMIT $1", [String(limit)]).map(Self.summary)
+    }
+
+    /// Runs the coordinator must look after, oldest first.
+    public func activeRuns() async throws -> [RunSummary] {
+        try await connection.query(
+            "SELECT \(Self.summaryColumns) FROM runs WHERE state IN ('pending', 'running', 'paused') ORDER BY created_at"
+        ).map(Self.summary)
+    }
+
+    /// The config and file contents of a run, for workers.
+    public func stored(id: String) async throws -> StoredRun? {
+        guard let row = try await connection.query(
+            "SELECT id::text AS id, state, config_yaml, config_file, base_directory, bundle::text AS bundle FROM runs WHERE id::text = $1", [id]
+        ).first else { return nil }
+        let bundle = try JSONDecoder().decode([String: String].self, from: Data((row["bundle"].string ?? "{}").utf8))
+        return StoredRun(
+            id: row["id"].string ?? id, state: RunState(rawValue: row["state"].string ?? "") ?? .failed,
+            configYAML: row["config_yaml"].string ?? "", configFile: row["config_file"].string ?? "",
+            baseDirectory: row["base_directory"].string ?? "", bundle: bundle
+        )
+    }
+
+    /// Moves a run to `state` if it is in one of `from`; returns whether it moved.
+    @discardableResult
+    public func transition(_ id: String, to state: RunState, from: [RunState]) async throws -> Bool {
+        let allowed = "{" + from.map(\.rawValue).joined(separator: ",") + "}"
+        let extra: String
+        switch state {
+        case .running: extra = ", started_at = coalesce(started_at, now())"
+        case .completed, .cancelled, .failed: extra = ", finished_at = coalesce(finished_at, now())"
+        default: extra = ""
+        }
+        return try await connection.execute(
+            "UPDATE runs SET state = $2, updated_at = now()\(extra) WHERE id::text = $1 AND state = ANY($3::text[])",
+            [id, state.rawValue, allowed]
+        ) == 1
+    }
+
+    /// Records that shards up to (not including) `nextShard` have been queued.
+    public func advanceCursor(_ id: String, to nextShard: Int) async throws {
+        try await connection.execute(
+            "UPDATE runs SET next_shard = greatest(next_shard, $2), updated_at = now() WHERE id::text = $1",
+            [id, String(nextShard)]
+        )
+    }
+
+    /// Records a shard that ended without a result batch (dead-lettered or skipped
+    /// because its run was cancelled). Idempotent.
+    public func recordShardOutcome(runID: String, shard: Int, status: String, reason: String?, attempt: Int?) async throws {
+        let counter = status == "dead" ? "shards_dead" : "shards_done"
+        try await connection.execute("""
+            WITH inserted AS (
+                INSERT INTO run_shards (run_id, shard, status, reason, attempt)
+                VALUES ($1::uuid, $2, $3, $4, $5)
+                ON CONFLICT DO NOTHING RETURNING run_id
+            )
+            UPDATE runs SET \(counter) = \(counter) + 1, updated_at = now() FROM inserted WHERE runs.id = inserted.run_id
+            """, [runID, String(shard), status, reason, attempt.map(String.init)])
+    }
+
+    /// Marks the run completed when every shard has been queued and has an outcome.
+    @discardableResult
+    public func completeIfFinished(_ id: String) async throws -> Bool {
+        try await connection.execute("""
+            UPDATE runs SET state = 'completed', finished_at = now(), updated_at = now()
+            WHERE id::text = $1 AND state IN ('running', 'paused') AND next_shard >= shard_count
+              AND (SELECT count(*) FROM run_shards WHERE run_id = runs.id) >= shard_count
+            """, [id]) == 1
+    }
+
+    /// Distinct shards that have an outcome.
+    public func finishedShardCount(_ id: String) async throws -> Int {
+        try await connection.query("SELECT count(*) AS n FROM run_shards WHERE run_id::text = $1", [id]).first?["n"].int ?? 0
+    }
+}

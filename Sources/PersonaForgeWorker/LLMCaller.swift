@@ -1,0 +1,68 @@
+import Logging
+import PersonaForgeCore
+import PersonaForgeLLM
+
+/// One LLM call with retries: jittered exponential backoff that honours
+/// `Retry-After`, the concurrency gate around every attempt, and a classified
+/// failure when it gives up — a failing request fails its record, never the worker.
+struct LLMCaller: Sendable {
+    let client: LLMClient
+    let gate: ConcurrencyGate
+    let backoff: BackoffPolicy
+    let logger: Logger
+
+    struct Failure: Error {
+        var failureClass: FailureClass
+        var message: String
+        var attempts: Int
+    }
+
+    func chat(_ request: ChatCompletionRequest) async -> Result<(ChatCompletion, attempts: Int), Failure> {
+        var attempt = 0
+        while true {
+            attempt += 1
+            if Task.isCancelled { return .failure(Failure(failureClass: .cancelled, message: "cancelled", attempts: attempt)) }
+            await gate.acquire()
+            let result: Result<ChatCompletion, LLMError>
+            do {
+                result = .success(try await client.chat(request))
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case .success(let completion):
+                await gate.release(.success)
+                return .success((completion, attempt))
+            case .failure(let error):
+                let overloaded = error.code == .rateLimited || error.status == 503
+                await gate.release(overloaded ? .overload : .other)
+                if error.transport?.code == .cancelled || Task.isCancelled {
+                    return .failure(Failure(failureClass: .cancelled, message: error.message, attempts: attempt))
+                }
+                let failureClass = Self.classify(error)
+                guard error.isRetryable, backoff.allowsRetry(after: attempt) else {
+                    return .failure(Failure(failureClass: failureClass, message: error.message, attempts: attempt))
+                }
+                let delay = backoff.delay(attempt: attempt, retryAfter: error.retryAfter, jitter: Double.random(in: 0..<1))
+                logger.debug("LLM call failed; retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)", "error": "\(error.message)"])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return .failure(Failure(failureClass: .cancelled, message: "cancelled while backing off", attempts: attempt))
+                }
+            }
+        }
+    }
+
+    static func classify(_ error: LLMError) -> FailureClass {
+        switch error.code {
+        case .transport: error.transport?.code == .timeout ? .timeout : .llmTransport
+        case .rateLimited: .llmRateLimited
+        case .serverError: .llmServerError
+        case .unauthorized: .llmUnauthorized
+        case .notFound: .llmNotFound
+        case .badRequest: .llmBadRequest
+        case .invalidResponse: .llmInvalidResponse
+        }
+    }
+}

@@ -1,0 +1,185 @@
+public import Logging
+import PersonaForgeCore
+public import PersonaForgeHTTP
+public import PersonaForgeLLM
+public import PersonaForgeQueue
+public import PersonaForgeRedis
+public import PersonaForgeStore
+import PersonaForgeSupport
+
+/// A stateless worker: takes one shard at a time from the shard stream, produces its
+/// result batch, pushes it, then acknowledges the shard.
+///
+/// Safe to kill at any moment: an unacknowledged shard is taken over by another worker
+/// once it has been idle for the shard lease (long shards renew their claim). On
+/// shutdown it stops taking shards and finishes the current one within the grace
+/// period, or releases it for immediate takeover.
+public struct Worker: Sendable {
+    public let redis: RedisConnection
+    public let runs: RunRepository
+    public let layout: QueueLayout
+    public let settings: WorkerSettings
+    public let http: HTTPClient
+    /// Where to send requests: overrides the run config's endpoint when set (the
+    /// endpoint is a property of where the worker runs).
+    public let endpointOverride: LLMEndpoint?
+    public let logger: Logger
+    private let gate: ConcurrencyGate
+    private let cache = LockedBox<[String: PreparedRun]>([:])
+
+    public init(
+        redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: WorkerSettings, http: HTTPClient,
+        endpointOverride: LLMEndpoint?, logger: Logger
+    ) {
+        self.redis = redis
+        self.runs = runs
+        self.layout = layout
+        self.settings = settings
+        self.http = http
+        self.endpointOverride = endpointOverride
+        self.logger = logger
+        gate = ConcurrencyGate(maximum: settings.maxConcurrency, minimum: settings.minConcurrency)
+    }
+
+    struct GraceExpired: Error {}
+
+    /// Takes shards until `shutdown` is requested.
+    public func run(until shutdown: ShutdownSignal) async throws {
+        try await redis.createGroup(layout.shards, group: layout.workersGroup)
+        logger.info("worker started", metadata: ["name": "\(settings.name)", "concurrency": "\(settings.maxConcurrency)"])
+        while !shutdown.isRequested {
+            do {
+                guard let entry = try await nextShard() else { continue }
+                try await handle(entry, shutdown: shutdown)
+            } catch is GraceExpired {
+                break
+            } catch {
+                logger.error("worker loop error; continuing", metadata: ["error": "\(error)"])
+                await shutdown.sleep(for: .seconds(1))
+            }
+        }
+        logger.info("worker stopped", metadata: ["name": "\(settings.name)"])
+    }
+
+    /// A shard abandoned by a dead worker, else a new one (after blocking a while).
+    func nextShard() async throws -> RedisStreamEntry? {
+        let claimed = try await redis.autoClaim(layout.shards, group: layout.workersGroup, consumer: settings.name, minIdle: settings.shardLease, count: 1)
+        if let entry = claimed.entries.first { return entry }
+        return try await redis.readGroup(layout.shards, group: layout.workersGroup, consumer: settings.name, count: 1, block: settings.block).first
+    }
+
+    func handle(_ entry: RedisStreamEntry, shutdown: ShutdownSignal) async throws {
+        let shard: ShardDescriptor
+        do {
+            shard = try QueueCodec.decode(ShardDescriptor.self, from: entry[QueueCodec.field])
+        } catch {
+            try await finish(entry, deadLetterReason: "undecodable shard descriptor: \(error)")
+            return
+        }
+        let control = RunControl(redis: redis, layout: layout)
+        if try await control.state(of: shard.runID) == RunState.cancelled.rawValue {
+            try await runs.recordShardOutcome(runID: shard.runID, shard: shard.shard, status: "cancelled", reason: "run cancelled", attempt: nil)
+            try await finish(entry, deadLetterReason: nil)
+            return
+        }
+        let attempt = Int(try await redis.pendingEntries(layout.shards, group: layout.workersGroup, start: entry.id, end: entry.id, count: 1).first?.deliveries ?? 1)
+        let run: PreparedRun
+        do {
+            run = try await prepared(shard.runID)
+        } catch {
+            try await recordError(entry, "\(error)")
+            try await release(entry)
+            throw error
+        }
+        let model = endpointOverride?.model ?? run.loaded.config.model.name
+        let endpoint = endpointOverride ?? LLMEndpoint(baseURL: run.loaded.config.model.baseURL, model: model)
+        let client = LLMClient(endpoint: endpoint, http: http, timeout: settings.requestTimeout)
+        let processor = ShardProcessor(caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger), model: model, logger: logger)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let records: [GeneratedRecord]
+        do {
+            records = try await withThrowingTaskGroup(of: [GeneratedRecord]?.self) { group in
+                group.addTask { try await processor.process(shard, run: run) }
+                group.addTask {
+                    // Renew the claim so a long shard is not taken over while it is worked on.
+                    while true {
+                        try await Task.sleep(for: settings.shardLease / 3)
+                        try await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "JUSTID")
+                    }
+                }
+                group.addTask {
+                    await shutdown.wait()
+                    try await Task.sleep(for: settings.gracePeriod)
+                    throw GraceExpired()
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let records = result { return records }
+                }
+                return []
+            }
+        } catch is GraceExpired {
+            logger.warning("grace period over: releasing the unfinished shard", metadata: ["run": "\(shard.runID)", "shard": "\(shard.shard)"])
+            try? await release(entry)
+            throw GraceExpired()
+        } catch {
+            try? await recordError(entry, "\(error)")
+            try? await release(entry)
+            throw error
+        }
+        let batch = ResultBatch(shard: shard, worker: settings.name, attempt: attempt, records: records)
+        _ = try await redis.pipeline([
+            RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, try QueueCodec.encode(batch))]),
+            RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
+            RedisCommand("XDEL", layout.shards, entry.id),
+        ])
+        let kept = records.count { $0.status == .kept }
+        logger.info("shard done", metadata: [
+            "run": "\(shard.runID)", "shard": "\(shard.shard)", "records": "\(records.count)", "kept": "\(kept)",
+            "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(await gate.limit)",
+        ])
+    }
+
+    private func prepared(_ runID: String) async throws -> PreparedRun {
+        if let cached = cache.withLock({ $0[runID] }) { return cached }
+        guard let stored = try await runs.stored(id: runID) else {
+            throw PreparedRunError(message: "run \(runID) is not in the database")
+        }
+        let run = try PreparedRun(stored: stored)
+        cache.withLock { $0[runID] = run }
+        return run
+    }
+
+    /// Acknowledges and deletes a shard entry, dead-lettering it first when a reason is given.
+    private func finish(_ entry: RedisStreamEntry, deadLetterReason: String?) async throws {
+        var commands: [RedisCommand] = []
+        if let deadLetterReason {
+            commands.append(RedisStreamCommands.xadd(layout.deadLetters, fields: [
+                ("d", entry[QueueCodec.field] ?? []), ("reason", Array(deadLetterReason.utf8)), ("entry", Array(entry.id.utf8)),
+            ]))
+        }
+        commands.append(RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id))
+        commands.append(RedisCommand("XDEL", layout.shards, entry.id))
+        _ = try await redis.pipeline(commands)
+    }
+
+    /// Makes the shard immediately claimable by any worker (idle time set past the lease).
+    private func release(_ entry: RedisStreamEntry) async throws {
+        let idle = Coordinate.milliseconds(settings.shardLease) * 2
+        try await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "IDLE", idle, "JUSTID")
+    }
+
+    /// Remembers why a shard failed, for the dead-letter reason.
+    private func recordError(_ entry: RedisStreamEntry, _ message: String) async throws {
+        try await redis.send("HSET", "\(layout.deadLetters):errors", entry.id, String(message.prefix(500)))
+    }
+}
+
+enum Coordinate {
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
