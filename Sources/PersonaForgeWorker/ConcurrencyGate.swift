@@ -26,7 +26,7 @@ actor ConcurrencyGate {
     func release(_ outcome: Outcome) {
         switch outcome {
         case .success: control.recordSuccess()
-        case .overload: control.recordOverload()
+        case .overload: _ = control.recordOverload()
         case .other: break
         }
         inFlight -= 1

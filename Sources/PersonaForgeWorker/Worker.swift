@@ -136,9 +136,10 @@ public struct Worker: Sendable {
             RedisCommand("XDEL", layout.shards, entry.id),
         ])
         let kept = records.count { $0.status == .kept }
+        let limit = await gate.limit
         logger.info("shard done", metadata: [
             "run": "\(shard.runID)", "shard": "\(shard.shard)", "records": "\(records.count)", "kept": "\(kept)",
-            "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(await gate.limit)",
+            "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(limit)",
         ])
     }
 
