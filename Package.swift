@@ -124,6 +124,7 @@ let package = Package(
                 "PersonaForgeQueue", "PersonaForgeCoordinator", "PersonaForgeWorker", "PersonaForgeReducer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,7 +7,8 @@ struct PersonaForgeCommand: AsyncParsableCommand {
         abstract: "Persona-conditioned synthetic data generation on a cluster.",
         subcommands: [
             VersionCommand.self, DoctorCommand.self, ChatCommand.self, MigrateCommand.self, PlanCommand.self,
-            DedupCommand.self, DedupShinglesCommand.self,
+            SubmitCommand.self, CoordinatorCommand.self, WorkerCommand.self, ReducerCommand.self, RunCommand.self,
+            StatusCommand.self, RunsCommand.self, ExportCommand.self, DedupCommand.self, DedupShinglesCommand.self,
         ]
     )
 }

@@ -70,7 +70,7 @@ public struct Coordinator: Sendable {
         guard try await holdLease() else { return report }
         report.isLeader = true
 
-        let active = try await runs.activeRuns()
+        let active = try await runs.activeRuns(namespace: layout.namespace)
         for run in active where run.state == .pending {
             try await runs.transition(run.id, to: .running, from: [.pending])
         }

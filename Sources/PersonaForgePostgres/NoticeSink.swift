@@ -33,10 +33,10 @@ final class NoticeSink {
     private static func level(for severity: String) -> Logger.Level {
         switch severity {
         case "WARNING": .warning
-        case "NOTICE": .notice
-        case "INFO", "LOG": .info
+        // NOTICE is chatter ("relation already exists, skipping"): debug, not the default log.
+        case "NOTICE", "INFO", "LOG": .debug
         case let value where value.hasPrefix("DEBUG"): .debug
-        default: .notice
+        default: .info
         }
     }
 }

@@ -6,7 +6,13 @@ import PersonaForgeSupport
 /// Services stop *taking* work when it is set and finish what they hold within
 /// their grace period; hard cancellation is a separate, later step.
 public final class ShutdownSignal: Sendable {
-    private let state = LockedBox<(requested: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private struct State {
+        var requested = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = LockedBox(State())
 
     public init() {}
 
@@ -16,21 +22,30 @@ public final class ShutdownSignal: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if state.requested { return [] }
             state.requested = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         waiters.forEach { $0.resume() }
     }
 
-    /// Returns once shutdown is requested.
+    /// Returns once shutdown is requested, or when the calling task is cancelled.
     public func wait() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.requested { return true }
-                state.waiters.append(continuation)
-                return false
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.requested || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 

@@ -16,6 +16,7 @@ public struct RunRepository: Sendable {
     /// Parameters of a new run, as `submit` computed them.
     public struct NewRun: Sendable {
         public var id: String
+        public var namespace: String
         public var name: String
         public var configJSON: String
         public var configHash: String
@@ -32,11 +33,12 @@ public struct RunRepository: Sendable {
         public var model: String
 
         public init(
-            id: String, name: String, configJSON: String, configHash: String, configYAML: String, configFile: String,
+            id: String, namespace: String, name: String, configJSON: String, configHash: String, configYAML: String, configFile: String,
             baseDirectory: String, bundle: [String: String], seed: UInt64, conditionCount: Int, samplesPerCondition: Int,
             sampleCount: Int, shardSize: Int, shardCount: Int, model: String
         ) {
             self.id = id
+            self.namespace = namespace
             self.name = name
             self.configJSON = configJSON
             self.configHash = configHash
@@ -58,12 +60,12 @@ public struct RunRepository: Sendable {
         let bundle = String(decoding: try JSONEncoder().encode(run.bundle), as: UTF8.self)
         try await connection.execute("""
             INSERT INTO runs (id, name, config, config_hash, config_yaml, config_file, base_directory, bundle, seed,
-                              condition_count, samples_per_condition, target_count, shard_size, shard_count, model)
-            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
+                              condition_count, samples_per_condition, target_count, shard_size, shard_count, model, namespace)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16)
             """, [
                 run.id, run.name, run.configJSON, run.configHash, run.configYAML, run.configFile, run.baseDirectory, bundle,
                 String(Int64(bitPattern: run.seed)), String(run.conditionCount), String(run.samplesPerCondition),
-                String(run.sampleCount), String(run.shardSize), String(run.shardCount), run.model,
+                String(run.sampleCount), String(run.shardSize), String(run.shardCount), run.model, run.namespace,
             ])
     }
 
@@ -92,11 +94,11 @@ public struct RunRepository: Sendable {
         )
     }
 
-    /// Runs with this config hash that are not cancelled or failed, newest first.
-    public func liveRuns(withConfigHash hash: String) async throws -> [RunSummary] {
+    /// Runs of this namespace with this config hash that are not cancelled or failed, newest first.
+    public func liveRuns(withConfigHash hash: String, namespace: String) async throws -> [RunSummary] {
         try await connection.query(
-            "SELECT \(Self.summaryColumns) FROM runs WHERE config_hash = $1 AND state NOT IN ('cancelled', 'failed') ORDER BY created_at DESC",
-            [hash]
+            "SELECT \(Self.summaryColumns) FROM runs WHERE config_hash = $1 AND namespace = $2 AND state NOT IN ('cancelled', 'failed') ORDER BY created_at DESC",
+            [hash, namespace]
         ).map(Self.summary)
     }
 
@@ -115,10 +117,11 @@ public struct RunRepository: Sendable {
         try await connection.query("SELECT \(Self.summaryColumns) FROM runs ORDER BY created_at DESC LIMIT $1", [String(limit)]).map(Self.summary)
     }
 
-    /// Runs the coordinator must look after, oldest first.
-    public func activeRuns() async throws -> [RunSummary] {
+    /// Runs of this namespace the coordinator must look after, oldest first.
+    public func activeRuns(namespace: String) async throws -> [RunSummary] {
         try await connection.query(
-            "SELECT \(Self.summaryColumns) FROM runs WHERE state IN ('pending', 'running', 'paused') ORDER BY created_at"
+            "SELECT \(Self.summaryColumns) FROM runs WHERE namespace = $1 AND state IN ('pending', 'running', 'paused') ORDER BY created_at",
+            [namespace]
         ).map(Self.summary)
     }
 

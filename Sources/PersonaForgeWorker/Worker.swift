@@ -1,7 +1,7 @@
 public import Logging
 import PersonaForgeCore
 public import PersonaForgeHTTP
-public import PersonaForgeLLM
+import PersonaForgeLLM
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
@@ -20,16 +20,15 @@ public struct Worker: Sendable {
     public let layout: QueueLayout
     public let settings: WorkerSettings
     public let http: HTTPClient
-    /// Where to send requests: overrides the run config's endpoint when set (the
-    /// endpoint is a property of where the worker runs).
-    public let endpointOverride: LLMEndpoint?
+    /// Where to send requests, where it differs from the run config.
+    public let endpointOverride: LLMEndpointOverride
     public let logger: Logger
     private let gate: ConcurrencyGate
     private let cache = LockedBox<[String: PreparedRun]>([:])
 
     public init(
         redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: WorkerSettings, http: HTTPClient,
-        endpointOverride: LLMEndpoint?, logger: Logger
+        endpointOverride: LLMEndpointOverride, logger: Logger
     ) {
         self.redis = redis
         self.runs = runs
@@ -91,10 +90,13 @@ public struct Worker: Sendable {
             try await release(entry)
             throw error
         }
-        let model = endpointOverride?.model ?? run.loaded.config.model.name
-        let endpoint = endpointOverride ?? LLMEndpoint(baseURL: run.loaded.config.model.baseURL, model: model)
+        let modelSettings = run.loaded.config.model
+        let endpoint = endpointOverride.endpoint(
+            configBaseURL: modelSettings.baseURL, configModel: modelSettings.name,
+            keyVariable: modelSettings.apiKeyEnvironmentVariable, keyFile: modelSettings.apiKeyFile
+        )
         let client = LLMClient(endpoint: endpoint, http: http, timeout: settings.requestTimeout)
-        let processor = ShardProcessor(caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger), model: model, logger: logger)
+        let processor = ShardProcessor(caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger), model: endpoint.model, logger: logger)
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -111,6 +113,7 @@ public struct Worker: Sendable {
                 }
                 group.addTask {
                     await shutdown.wait()
+                    try Task.checkCancellation()
                     try await Task.sleep(for: settings.gracePeriod)
                     throw GraceExpired()
                 }

@@ -3,6 +3,7 @@ public import PersonaForgePostgres
 extension PersonaForgeSchema {
     /// Version 2: what a distributed run needs.
     ///
+    /// - `runs.namespace` ties a run to one deployment (its Redis key namespace).
     /// - `runs` keeps the config text and the contents of every file it references
     ///   (`bundle`), so workers on other machines load exactly the submitted run;
     ///   `config_hash` is no longer unique (`submit --new` runs the same config again).
@@ -16,7 +17,9 @@ extension PersonaForgeSchema {
         sql: """
         ALTER TABLE runs DROP CONSTRAINT runs_config_hash_key;
         CREATE INDEX runs_config_hash_idx ON runs (config_hash);
+        -- Each deployment (Redis namespace) has its own coordinator and its own runs.
         ALTER TABLE runs
+            ADD COLUMN namespace text NOT NULL DEFAULT 'pf',
             ADD COLUMN config_yaml text NOT NULL DEFAULT '',
             ADD COLUMN config_file text NOT NULL DEFAULT '',
             ADD COLUMN base_directory text NOT NULL DEFAULT '',

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PersonaForgeCoordinator
+import PersonaForgeCore
+import PersonaForgeHTTP
+import PersonaForgeQueue
+import PersonaForgeReducer
+import PersonaForgeStore
+import PersonaForgeWorker
+
+/// Timing options shared by coordinator and worker (they must agree on the shard lease).
+struct LeaseOptions: ParsableArguments {
+    @Option(help: "Seconds a shard may sit idle in a worker's hands before another worker takes it over.")
+    var shardLease: Double = 60
+}
+
+/// `personaforge coordinator`
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Feed shards of active runs into Redis, bounded by a high-water mark (one active at a time).",
+        discussion: "Runs until SIGTERM/SIGINT, then releases its lease and exits 0. A second coordinator waits and takes over if this one dies."
+    )
+
+    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var lease: LeaseOptions
+
+    @Option(help: "Most shards queued or in flight at once (bounds Redis memory).")
+    var highWaterMark: Int = 64
+
+    @Option(help: "Deliveries after which a shard is dead-lettered.")
+    var maxDeliveries: Int = 5
+
+    @Option(help: "Seconds the coordinator lease lasts without renewal.")
+    var leaseTTL: Double = 10
+
+    func run() async throws {
+        let logger = service.logger("personaforge.coordinator")
+        let database = try await connections.openDatabase(logger: logger)
+        let redis = try await connections.openRedis(logger: logger)
+        let shutdown = ShutdownSignal()
+        shutdown.installSignalHandlers()
+        let coordinator = Coordinator(
+            redis: redis, runs: RunRepository(connection: database), layout: service.layout,
+            settings: CoordinatorSettings(
+                highWaterMark: highWaterMark, leaseTTL: .milliseconds(Int64(leaseTTL * 1000)),
+                shardLease: .milliseconds(Int64(lease.shardLease * 1000)), maxDeliveries: maxDeliveries,
+                name: ServiceOptions.processName("coordinator")
+            ),
+            logger: logger
+        )
+        try await coordinator.run(until: shutdown)
+    }
+}
+
+/// `personaforge worker`
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Take shards, call the LLM, filter, and push result batches (stateless; run any number).",
+        discussion: """
+            On SIGTERM/SIGINT it stops taking shards, finishes the current one within the \
+            grace period (or releases it to other workers) and exits 0. Killed outright, it \
+            loses nothing: its shard is taken over after the shard lease.
+            The LLM endpoint comes from each run's config; --llm-base-url / \
+            PERSONAFORGE_LLM_BASE_URL (and model, key) override it.
+            """
+    )
+
+    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var lease: LeaseOptions
+
+    @Option(help: "Most LLM requests in flight (lowered automatically on 429/503).")
+    var concurrency: Int = 8
+
+    @Option(help: "Seconds to finish the current shard after SIGTERM.")
+    var gracePeriod: Double = 20
+
+    @Option(help: "Seconds before one LLM request times out.")
+    var requestTimeout: Double = 120
+
+    func run() async throws {
+        let logger = service.logger("personaforge.worker")
+        let database = try await connections.openDatabase(logger: logger)
+        let redis = try await connections.openRedis(logger: logger)
+        let shutdown = ShutdownSignal()
+        shutdown.installSignalHandlers()
+        let http = HTTPClient(logger: logger)
+        defer { http.shutdown() }
+        let worker = Worker(
+            redis: redis, runs: RunRepository(connection: database), layout: service.layout,
+            settings: WorkerSettings(
+                name: ServiceOptions.processName("worker"), maxConcurrency: concurrency,
+                shardLease: .milliseconds(Int64(lease.shardLease * 1000)), gracePeriod: .milliseconds(Int64(gracePeriod * 1000)),
+                requestTimeout: .milliseconds(Int64(requestTimeout * 1000))
+            ),
+            http: http, endpointOverride: try connections.endpointOverride(), logger: logger
+        )
+        try await worker.run(until: shutdown)
+    }
+}
+
+/// `personaforge reducer`
+struct ReducerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reducer",
+        abstract: "Store result batches in PostgreSQL (COPY, idempotent), then acknowledge them.",
+        discussion: "Runs until SIGTERM/SIGINT and exits 0; batches it did not commit are redelivered."
+    )
+
+    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "Result batches written per transaction.")
+    var batchCount: Int = 32
+
+    func run() async throws {
+        let logger = service.logger("personaforge.reducer")
+        let database = try await connections.openDatabase(logger: logger)
+        let redis = try await connections.openRedis(logger: logger)
+        let shutdown = ShutdownSignal()
+        shutdown.installSignalHandlers()
+        let reducer = Reducer(
+            redis: redis, writer: RecordWriter(connection: database), layout: service.layout,
+            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")), logger: logger
+        )
+        try await reducer.run(until: shutdown)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import PersonaForgePostgres
+import PersonaForgeQueue
+import PersonaForgeRedis
+import PersonaForgeStore
+
+/// The queues as Redis sees them.
+struct QueueStatus {
+    var shardsQueued: Int64 = 0
+    var shardsPending: Int64 = 0
+    var resultsQueued: Int64 = 0
+    var resultsPending: Int64 = 0
+    var deadLetters: Int64 = 0
+    /// Worker consumers: name, shards held, milliseconds since last seen.
+    var workers: [(name: String, pending: Int64, idleMilliseconds: Int64)] = []
+
+    static func read(redis: RedisConnection, layout: QueueLayout) async throws -> QueueStatus {
+        var status = QueueStatus()
+        let replies = try await redis.pipeline([
+            RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results), RedisCommand("XLEN", layout.deadLetters),
+        ])
+        status.shardsQueued = replies[0].integer ?? 0
+        status.resultsQueued = replies[1].integer ?? 0
+        status.deadLetters = replies[2].integer ?? 0
+        if let summary = try? await redis.pendingSummary(layout.shards, group: layout.workersGroup) { status.shardsPending = summary.count }
+        if let summary = try? await redis.pendingSummary(layout.results, group: layout.reducersGroup) { status.resultsPending = summary.count }
+        if let consumers = try? await redis.send("XINFO", "CONSUMERS", layout.shards, layout.workersGroup).array {
+            for consumer in consumers {
+                guard let fields = consumer.array else { continue }
+                var map: [String: RedisReply] = [:]
+                var index = 0
+                while index + 1 < fields.count {
+                    if let key = fields[index].string { map[key] = fields[index + 1] }
+                    index += 2
+                }
+                status.workers.append((map["name"]?.string ?? "?", map["pending"]?.integer ?? 0, map["idle"]?.integer ?? 0))
+            }
+        }
+        return status
+    }
+
+    /// Workers seen in the last `seconds` (consumers linger in Redis after they exit).
+    func liveWorkers(within seconds: Int64 = 30) -> [(name: String, pending: Int64, idleMilliseconds: Int64)] {
+        workers.filter { $0.idleMilliseconds < seconds * 1000 || $0.pending > 0 }
+    }
+}
+
+/// One run's progress, as `status` and `run` show it.
+struct RunStatus {
+    var run: RunSummary
+    var reasons: [(status: String, reason: String, count: Int64)]
+    var recentRecords: Int64
+    var recentTokens: Int64
+    var windowSeconds: Double
+
+    static func read(_ id: String, database: PostgresConnection, runs: RunRepository) async throws -> RunStatus? {
+        guard let run = try await runs.summary(id: id) else { return nil }
+        let reasons = try await database.query("""
+            SELECT status, coalesce(reject_reason, '') AS reason, count(*) AS n FROM records
+            WHERE run_id = $1::uuid AND status IN ('filtered', 'failed') GROUP BY 1, 2 ORDER BY 3 DESC
+            """, [run.id]).map { ($0["status"].string ?? "", $0["reason"].string ?? "", $0["n"].int64 ?? 0) }
+        let recent = try await database.query("""
+            SELECT count(*) AS n, coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0) AS tokens
+            FROM records WHERE run_id = $1::uuid AND created_at > now() - interval '60 seconds'
+            """, [run.id]).first
+        return RunStatus(
+            run: run, reasons: reasons, recentRecords: recent?["n"].int64 ?? 0, recentTokens: recent?["tokens"].int64 ?? 0,
+            windowSeconds: min(60, max(1, run.elapsedSeconds ?? 60))
+        )
+    }
+
+    var recordsPerSecond: Double { Double(recentRecords) / windowSeconds }
+    var tokensPerSecond: Double { Double(recentTokens) / windowSeconds }
+
+    var etaSeconds: Double? {
+        let remaining = run.sampleCount - run.accounted
+        guard remaining > 0, recordsPerSecond > 0, run.state == .running else { return nil }
+        return Double(remaining) / recordsPerSecond
+    }
+
+    func text(queue: QueueStatus?, color: Bool) -> String {
+        var lines: [String] = []
+        let r = run
+        let fraction = r.sampleCount > 0 ? Double(r.accounted) / Double(r.sampleCount) : 1
+        lines.append("run \(r.id)  \(r.name)  [\(r.state.rawValue)]  model \(r.model ?? "?")")
+        lines.append("  progress  \(Self.bar(fraction, width: 30)) \(r.accounted)/\(r.sampleCount) samples (\(Int(fraction * 100))%), shards \(r.shardsDone + r.shardsDead)/\(r.shardCount) done, \(r.nextShard) queued so far")
+        lines.append("  outcome   kept \(r.kept)  filtered \(r.filtered)  failed \(r.failed)  duplicate \(r.duplicate)"
+            + (r.accounted > 0 ? "  (yield \(String(format: "%.1f", Double(r.kept) / Double(r.accounted) * 100))%)" : ""))
+        for (status, reason, count) in reasons.prefix(8) {
+            lines.append("            \(status) \(reason.isEmpty ? "(no reason)" : reason): \(count)")
+        }
+        lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)")
+        var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"
+        if let eta = etaSeconds { rate += ", ETA \(Self.duration(eta))" }
+        if let elapsed = r.elapsedSeconds { rate += ", elapsed \(Self.duration(elapsed))" }
+        lines.append(rate)
+        if r.shardsDead > 0 { lines.append("  dead-lettered shards: \(r.shardsDead) (see `personaforge status` queue section)") }
+        if let queue {
+            lines.append(queue.text)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func bar(_ fraction: Double, width: Int) -> String {
+        let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
+        return "\(total / 3600)h\(String(format: "%02d", total / 60 % 60))m"
+    }
+}
+
+extension QueueStatus {
+    var text: String {
+        var lines = [
+            "  queue     shards: \(shardsQueued) queued or in flight (\(shardsPending) delivered, unacknowledged); results: \(resultsQueued) waiting (\(resultsPending) being stored); dead letters: \(deadLetters)",
+        ]
+        let live = liveWorkers()
+        lines.append("  workers   \(live.count) live" + (live.isEmpty ? "" : ": " + live.map { "\($0.name) (\($0.pending) shard\($0.pending == 1 ? "" : "s"))" }.joined(separator: ", ")))
+        return lines.joined(separator: "\n")
+    }
+}
