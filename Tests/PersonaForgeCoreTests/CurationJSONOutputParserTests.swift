@@ -1,16 +1,16 @@
 import Testing
 @testable import PersonaForgeCore
 
-/// An LLM output and the JSON that must come out of it.
-struct JSONExtractionCase: Sendable, CustomTestStringConvertible {
-    let label: String
-    let output: String
-    let expected: JSONValue
-    var testDescription: String { label }
-}
-
 @Suite("JSON output parser")
 struct CurationJSONOutputParserTests {
+    /// An LLM output and the JSON that must come out of it.
+    struct JSONExtractionCase: Sendable, CustomTestStringConvertible {
+        let label: String
+        let output: String
+        let expected: JSONValue
+        var testDescription: String { label }
+    }
+
     static let persona: JSONValue = .object(["name": .string("Ada"), "tags": .array([.string("x")])])
 
     static let extractions: [JSONExtractionCase] = [

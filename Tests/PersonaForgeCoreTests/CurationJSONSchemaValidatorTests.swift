@@ -1,16 +1,16 @@
 import Testing
 @testable import PersonaForgeCore
 
-/// A document checked against ``CurationJSONSchemaValidatorTests/schema`` and the violations it must produce.
-struct SchemaCase: Sendable, CustomTestStringConvertible {
-    let label: String
-    let document: String
-    let violations: [String]
-    var testDescription: String { label }
-}
-
 @Suite("JSON schema validator")
 struct CurationJSONSchemaValidatorTests {
+    /// A document checked against ``schema`` and the violations it must produce.
+    struct SchemaCase: Sendable, CustomTestStringConvertible {
+        let label: String
+        let document: String
+        let violations: [String]
+        var testDescription: String { label }
+    }
+
     static let schema = JSONValue.parse(#"""
         {
           "type": "object",

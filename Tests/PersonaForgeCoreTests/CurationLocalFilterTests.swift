@@ -1,19 +1,19 @@
 import Testing
 @testable import PersonaForgeCore
 
-/// One filter input and the verdict it must get.
-struct FilterCase: Sendable, CustomTestStringConvertible {
-    let label: String
-    var settings = FilterSettings()
-    let text: String
-    var finishReason: String? = "stop"
-    /// nil means keep.
-    let reason: RejectReason?
-    var testDescription: String { label }
-}
-
 @Suite("Local filter")
 struct CurationLocalFilterTests {
+    /// One filter input and the verdict it must get.
+    struct FilterCase: Sendable, CustomTestStringConvertible {
+        let label: String
+        var settings = FilterSettings()
+        let text: String
+        var finishReason: String? = "stop"
+        /// nil means keep.
+        let reason: RejectReason?
+        var testDescription: String { label }
+    }
+
     /// Every reject reason, triggered by a minimal example, each next to a near miss that is kept.
     static let catalogue: [FilterCase] = [
         FilterCase(label: "empty: whitespace only", text: " \n\t ", reason: .emptyOutput),

@@ -1,18 +1,18 @@
 import Testing
 @testable import PersonaForgeCore
 
-/// A seeded, portable generator for tests: SplitMix64 over a counter.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 1
-        return PortableHash.mix(state)
-    }
-}
-
 @Suite("Backoff policy")
 struct ResilienceBackoffTests {
+    /// A seeded, portable generator for tests: SplitMix64 over a counter.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 1
+            return PortableHash.mix(state)
+        }
+    }
+
     let policy = BackoffPolicy()
 
     @Test func defaults() {
