@@ -37,6 +37,22 @@ struct CurationRepetitionTests {
         #expect(RepetitionMetric.repeatedNgramRatio(of: "", n: 1) == nil)
     }
 
+    @Test func largeNUsesTheExactFallbackAndAgreesWithPacking() {
+        // 80 words alternating "a b": every n-gram is one of two.
+        let words = (0..<80).map { $0.isMultiple(of: 2) ? "a" : "b" }
+        // n = 33 needs 2 bits × 33 = 66 > 64: the slice-set path.
+        #expect(RepetitionMetric.repeatedNgramRatio(words: words, n: 33) == 46.0 / 48.0)
+        // n = 3 packs into one word: 78 trigrams, 2 distinct.
+        #expect(RepetitionMetric.repeatedNgramRatio(words: words, n: 3) == 76.0 / 78.0)
+    }
+
+    @Test func manyDistinctWordsPackWithoutCollisions() {
+        // 1000 distinct words need 10 bits each; no n-gram repeats. Twice over: 1995 6-grams, 1000 distinct.
+        let words = (0..<1000).map { "w\($0)" }
+        #expect(RepetitionMetric.repeatedNgramRatio(words: words, n: 6) == 0)
+        #expect(RepetitionMetric.repeatedNgramRatio(words: words + words, n: 6) == 995.0 / 1995.0)
+    }
+
     @Test func nBelowOneCountsAsOne() {
         #expect(RepetitionMetric.repeatedNgramRatio(words: ["a", "a", "b"], n: 0) == 1.0 / 3.0)
     }
