@@ -79,10 +79,10 @@ public struct JSONSchemaValidator: Sendable {
         case .string(let string):
             let length = string.unicodeScalars.count
             if let minimum = integer(keywords["minLength"]), length < minimum {
-                violations.append("\(path): string is \(length) characters, minimum \(minimum)")
+                violations.append("\(path): string length \(length), minimum \(minimum)")
             }
             if let maximum = integer(keywords["maxLength"]), length > maximum {
-                violations.append("\(path): string is \(length) characters, maximum \(maximum)")
+                violations.append("\(path): string length \(length), maximum \(maximum)")
             }
         case .number(let number):
             if case .number(let minimum)? = keywords["minimum"], number < minimum {
@@ -130,10 +130,10 @@ public struct JSONSchemaValidator: Sendable {
         _ elements: [JSONValue], keywords: [String: JSONValue], path: String, into violations: inout [String]
     ) {
         if let minimum = integer(keywords["minItems"]), elements.count < minimum {
-            violations.append("\(path): array has \(elements.count) items, minimum \(minimum)")
+            violations.append("\(path): array length \(elements.count), minimum \(minimum)")
         }
         if let maximum = integer(keywords["maxItems"]), elements.count > maximum {
-            violations.append("\(path): array has \(elements.count) items, maximum \(maximum)")
+            violations.append("\(path): array length \(elements.count), maximum \(maximum)")
         }
         if let items = keywords["items"], items != .bool(true) {
             for (index, element) in elements.enumerated() {

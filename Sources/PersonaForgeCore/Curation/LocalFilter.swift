@@ -39,18 +39,30 @@ public struct LocalFilter: Sendable {
     /// Whether to keep `text`, an LLM output that ended with `finishReason`
     /// (nil when the server did not say).
     public func verdict(text: String, finishReason: String?) -> FilterVerdict {
+        completionVerdict(text: text, finishReason: finishReason) ?? contentVerdict(text: text)
+    }
+
+    /// Checks 1–2: is there an output, and did it end normally? nil if so.
+    func completionVerdict(text: String, finishReason: String?) -> FilterVerdict? {
         if text.allSatisfy(\.isWhitespace) {
             return .reject(.emptyOutput, detail: "the output is empty")
         }
         if let finishReason, settings.rejectFinishReasons.contains(finishReason) {
             return .reject(Self.reason(forFinishReason: finishReason), detail: "finish_reason \(finishReason)")
         }
+        return nil
+    }
+
+    /// Checks 3–6 on `text`; repetition is measured on `repetitionText`
+    /// (default `text`; the string values for a JSON output, so repeated
+    /// keys do not count as repetition).
+    func contentVerdict(text: String, repetitionText: String? = nil) -> FilterVerdict {
         if let verdict = lengthVerdict(text) { return verdict }
         if settings.rejectRefusals, let phrase = RefusalDetector.matchedPhrase(in: text) {
             return .reject(.refusal, detail: "opens with a refusal: \"\(phrase)\"")
         }
         if let maximum = settings.maxRepeatedNgramRatio,
-           let ratio = RepetitionMetric.repeatedNgramRatio(of: text, n: settings.repetitionNgram),
+           let ratio = RepetitionMetric.repeatedNgramRatio(of: repetitionText ?? text, n: settings.repetitionNgram),
            ratio > maximum {
             return .reject(
                 .repetition,

@@ -33,10 +33,22 @@ public enum RepetitionMetric {
             return id
         }
         let total = sequence.count - n + 1
-        var distinct = Set<ArraySlice<Int>>(minimumCapacity: total)
-        for start in 0..<total {
-            distinct.insert(sequence[start..<(start + n)])
+        let distinct: Int
+        let bitsPerWord = max(1, Int.bitWidth - ids.count.leadingZeroBitCount)
+        if bitsPerWord * n <= 64 {
+            // Exact and allocation-free: pack the n word ids into one UInt64.
+            var keys = Set<UInt64>(minimumCapacity: total)
+            for start in 0..<total {
+                var key: UInt64 = 0
+                for offset in 0..<n { key = key << bitsPerWord | UInt64(sequence[start + offset]) }
+                keys.insert(key)
+            }
+            distinct = keys.count
+        } else {
+            var keys = Set<ArraySlice<Int>>(minimumCapacity: total)
+            for start in 0..<total { keys.insert(sequence[start..<(start + n)]) }
+            distinct = keys.count
         }
-        return Double(total - distinct.count) / Double(total)
+        return Double(total - distinct) / Double(total)
     }
 }

@@ -12,8 +12,9 @@
 ///   `minimum`) and the success streak restarts. A server that is overloaded
 ///   rejects many requests at once, and the requests already in flight when
 ///   the limit dropped report their 429s afterwards; they are not news. So
-///   after a decrease, the next *n* completions (n = the limit before the
-///   decrease, the most that can have been in flight) are a cooldown:
+///   after a decrease, the next *n* completions are a cooldown, where n is
+///   the limit before the decrease minus one — the most *other* requests
+///   that can have been in flight when the overload that caused it arrived:
 ///   overloads during it are ignored and successes during it do not count
 ///   towards an increase. A burst of 429s therefore halves the limit once.
 /// - ``recordFailure()``: any other failure (timeout, transport, 500): no
@@ -75,7 +76,7 @@ public struct AIMDConcurrency: Sendable, Hashable {
             cooldownRemaining -= 1
             return false
         }
-        cooldownRemaining = limit
+        cooldownRemaining = limit - 1
         limit = max(minimum, limit / 2)
         return true
     }
