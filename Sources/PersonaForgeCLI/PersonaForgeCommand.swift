@@ -5,6 +5,6 @@ struct PersonaForgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "personaforge",
         abstract: "Persona-conditioned synthetic data generation on a cluster.",
-        subcommands: [PlanCommand.self]
+        subcommands: [PlanCommand.self, MetricsCommand.self]
     )
 }

@@ -34,9 +34,20 @@ public struct DiversityMetrics: Sendable, Hashable, Codable {
         try container.encode(values)
     }
 
+    private static let displayOrder: [String] = {
+        let lengths = ["mean", "stddev", "min", "max", "p50", "p90", "p99"]
+        return ["records", "tokens", "distinct_", "ngram_diversity", "entropy_",
+                "compression_ratio", "compression_ratio_single", "compression_original", "compression_compressed",
+                "self_repetition", "homogenization_rougel", "homogenization_sample"]
+            + lengths.map { "words_\($0)" } + lengths.map { "chars_\($0)" } + ["exact_"]
+    }()
+
+    /// The position of the longest known prefix of `name`.
     private static func rank(_ name: String) -> Int {
-        let groups = ["records", "tokens", "distinct_", "ngram_diversity", "entropy_", "compression",
-                      "self_repetition", "homogenization", "words_", "chars_", "exact_"]
-        return groups.firstIndex { name.hasPrefix($0) } ?? groups.count
+        var best = (length: 0, index: displayOrder.count)
+        for (index, prefix) in displayOrder.enumerated() where name.hasPrefix(prefix) && prefix.count > best.length {
+            best = (prefix.count, index)
+        }
+        return best.index
     }
 }
