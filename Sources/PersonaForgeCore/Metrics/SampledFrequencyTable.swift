@@ -82,12 +82,20 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
     }
 
     /// Estimates `Σ f(count)` over every item ever added (see the type's docs).
+    /// The sum is taken over counts in ascending order, so it is bit-for-bit
+    /// reproducible whatever the dictionaries' iteration order.
     public func estimatedSum(of f: (Int) -> Double) -> Double {
-        var pinnedSum = 0.0
-        for count in pinned.values { pinnedSum += f(count) }
-        var sampledSum = 0.0
-        for count in sampled.values { sampledSum += f(count) }
-        return pinnedSum + scale * sampledSum
+        Self.sum(of: f, over: pinned) + scale * Self.sum(of: f, over: sampled)
+    }
+
+    private static func sum(of f: (Int) -> Double, over counts: [UInt64: Int]) -> Double {
+        var multiplicities: [Int: Int] = [:]
+        for count in counts.values { multiplicities[count, default: 0] += 1 }
+        var sum = 0.0
+        for (count, items) in multiplicities.sorted(by: { $0.key < $1.key }) {
+            sum += Double(items) * f(count)
+        }
+        return sum
     }
 
     /// Adds everything `other` counted (see the type's docs for exactness).
