@@ -3,9 +3,10 @@
 // PersonaForge: synthetic training data from persona-conditioned LLM generation.
 //
 // Module layout (see README "Architecture"):
-//   C libraries     CHiredis, CCurl, CLibpq         imported only by their one wrapper
+//   C libraries     CHiredis, CCurl, CLibpq, CZlib  imported only by their one wrapper
 //   Wrappers        PersonaForgeRedis, PersonaForgeHTTP, PersonaForgePostgres
 //   Pure core       PersonaForgeCore                no I/O, no clock, no globals
+//                   PersonaForgeCompression         zlib byte counting for the metrics (wraps CZlib)
 //   Infrastructure  PersonaForgeSupport             thread executors, locks
 //   Edges           PersonaForgeLLM (OpenAI-compatible client), PersonaForgeStore (schema)
 //   Executable      personaforge (PersonaForgeCLI)
@@ -46,6 +47,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // zlib for the gzip compression-ratio metric; imported only by PersonaForgeCompression.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Infrastructure
         .target(
@@ -55,9 +58,12 @@ let package = Package(
         ),
 
         // MARK: Pure core
+        // In-memory DEFLATE byte counting (pure computation, no I/O) for the diversity metrics.
+        .target(name: "PersonaForgeCompression", dependencies: ["CZlib"], swiftSettings: swiftSettings),
         .target(
             name: "PersonaForgeCore",
             dependencies: [
+                "PersonaForgeCompression",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

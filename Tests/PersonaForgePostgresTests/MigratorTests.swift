@@ -113,21 +113,22 @@ struct MigratorTests {
                 [schema.name]
             ).map { $0["table_name"].string ?? "" }
             #expect(tables == [
-                "axis_coverage", "lsh_bands", "metric_snapshots", "record_signatures", "records", "runs",
+                "axis_coverage", "lsh_bands", "metric_snapshots", "record_signatures", "records", "run_shards", "runs",
                 "schema_migrations",
             ])
 
-            // Same config twice is refused by the unique config hash.
+            // The same config may run twice (`submit --new`); the same run id may not.
             let runID = "00000000-0000-0000-0000-000000000001"
             let insertRun = """
                 INSERT INTO runs (id, name, config, config_hash, condition_count, shard_size, shard_count)
                 VALUES ($1, 'demo', '{"axes": {}}', 'hash-1', 100, 10, 10)
                 """
             try await connection.execute(insertRun, [runID])
+            try await connection.execute(insertRun, ["00000000-0000-0000-0000-000000000002"])
             let duplicate = try await #require(throws: PostgresError.self) {
-                try await connection.execute(insertRun, ["00000000-0000-0000-0000-000000000002"])
+                try await connection.execute(insertRun, [runID])
             }
-            #expect(duplicate.constraintName == "runs_config_hash_key")
+            #expect(duplicate.constraintName == "runs_pkey")
 
             // Records arrive by COPY; the key makes redelivery detectable.
             let copied = try await connection.copy(

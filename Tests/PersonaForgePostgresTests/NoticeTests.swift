@@ -14,7 +14,7 @@ struct NoticeTests {
         }
         let events = capture.events
         let notice = try #require(events.first { $0.message == "hello from test" })
-        #expect(notice.level == .notice)
+        #expect(notice.level == .debug)  // chatter: logged at debug
         #expect(notice.metadata["postgres.severity"] == "NOTICE")
         let warning = try #require(events.first { $0.message == "careful" })
         #expect(warning.level == .warning)
