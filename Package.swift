@@ -173,6 +173,12 @@ let package = Package(
             dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeTestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "PersonaForgePipelineTests",
+            dependencies: ["PersonaForgeCLI", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import PersonaForgePostgres
+import PersonaForgeRedis
+import PersonaForgeTestSupport
+
+/// Runs the real `personaforge` services as separate processes against the local
+/// stack's Redis and PostgreSQL, in a Redis namespace of their own, and lets tests
+/// kill, signal and inspect them.
+final class PipelineHarness: @unchecked Sendable {
+    // @unchecked Sendable: `processes` is only touched by the test's own task.
+    let namespace = "t\(UInt32.random(in: 0...UInt32.max))"
+    let directory: URL
+    let llmBaseURL: String
+    var processes: [ChildProcess] = []
+    let environment: [String: String]
+    let fixture: HTTPFixtureServer?
+
+    /// `llm`: a fixture mode (`ok`, `slow`, `flaky`, ...) or nil for the real local model.
+    init(llm mode: String?) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let mode {
+            let server = try HTTPFixtureServer()
+            fixture = server
+            llmBaseURL = "\(server.baseURL)/fault/\(mode)/v1"
+        } else {
+            fixture = nil
+            llmBaseURL = ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_BASE_URL"] ?? "http://127.0.0.1:8088/v1"
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PERSONAFORGE_NAMESPACE"] = namespace
+        environment["PERSONAFORGE_LLM_BASE_URL"] = llmBaseURL
+        environment["PERSONAFORGE_LOG_LEVEL"] = "info"
+        self.environment = environment
+    }
+
+    deinit {
+        for process in processes { process.terminate(signal: SIGKILL) }
+        fixture?.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Writes a run config with an inline persona axis of `personas` values.
+    func writeConfig(name: String, personas: Int, samples: Int = 1, shardSize: Int, maxTokens: Int = 16, extra: String = "") throws -> String {
+        let values = (0..<personas).map { "      - \"persona number \($0) who likes topic \($0 % 7)\"" }.joined(separator: "\n")
+        let yaml = """
+            name: \(name)
+            seed: \(UInt16.random(in: 0...UInt16.max))
+            samples_per_condition: \(samples)
+            shard_size: \(shardSize)
+            axes:
+              - name: persona
+                source:
+                  values:
+            \(values)
+            model:
+              max_tokens: \(maxTokens)
+            steps:
+              - name: question
+                user: "You are {{persona}}. Ask one short question."
+            \(extra)
+            """
+        let path = directory.appendingPathComponent("\(name).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `personaforge ARGUMENTS` in the background; output goes to a log file.
+    @discardableResult
+    func start(_ arguments: [String]) throws -> ChildProcess {
+        let log = directory.appendingPathComponent("\(arguments[0])-\(processes.count).log").path
+        let process = try ChildProcess([ProjectPaths.executable] + arguments, environment: environment, logPath: log)
+        processes.append(process)
+        return process
+    }
+
+    func log(of index: Int) -> String {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        guard let name = files.first(where: { $0.hasSuffix("-\(index).log") }) else { return "" }
+        return (try? String(contentsOfFile: directory.appendingPathComponent(name).path, encoding: .utf8)) ?? ""
+    }
+
+    /// Runs `personaforge ARGUMENTS` to completion.
+    func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+        let out = directory.appendingPathComponent("cmd-\(UUID().uuidString).out").path
+        let process = try ChildProcess([ProjectPaths.executable] + arguments, environment: environment, logPath: out)
+        guard let status = await process.waitForExit(timeout: timeout) else {
+            process.terminate(signal: SIGKILL)
+            throw TestSupportError("personaforge \(arguments.joined(separator: " ")) did not finish in \(timeout)")
+        }
+        return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
+    /// Submits a config and returns the run id (the last line of standard output).
+    func submit(_ path: String) async throws -> String {
+        let result = try await run(["submit", path])
+        guard result.status == 0, let id = result.output.split(separator: "\n").last.map(String.init), id.count == 36 else {
+            throw TestSupportError("submit failed (\(result.status)): \(result.output)")
+        }
+        return id
+    }
+
+    // MARK: Inspection
+
+    func database() async throws -> PostgresConnection {
+        let url = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
+            ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge"
+        return try await PostgresConnection.connect(to: url, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    func redis() throws -> RedisConnection {
+        RedisConnection(configuration: try RedisConfiguration(url: ProcessInfo.processInfo.environment["PERSONAFORGE_REDIS_URL"] ?? "redis://127.0.0.1:16379/0"))
+    }
+
+    struct Counts: Equatable {
+        var state: String
+        var records: Int
+        var distinctKeys: Int
+        var kept: Int
+        var filtered: Int
+        var failed: Int
+        var counted: Int
+        var shards: Int
+        var deadShards: Int
+    }
+
+    func counts(_ runID: String) async throws -> Counts {
+        let database = try await database()
+        defer { Task { await database.close() } }
+        let row = try await database.query("""
+            SELECT r.state,
+                   (SELECT count(*) FROM records WHERE run_id = r.id) AS records,
+                   (SELECT count(DISTINCT (position, sample)) FROM records WHERE run_id = r.id) AS distinct_keys,
+                   (SELECT count(*) FROM records WHERE run_id = r.id AND status = 'kept') AS kept,
+                   (SELECT count(*) FROM records WHERE run_id = r.id AND status = 'filtered') AS filtered,
+                   (SELECT count(*) FROM records WHERE run_id = r.id AND status = 'failed') AS failed,
+                   r.records_generated AS counted,
+                   (SELECT count(*) FROM run_shards WHERE run_id = r.id) AS shards,
+                   (SELECT count(*) FROM run_shards WHERE run_id = r.id AND status = 'dead') AS dead
+            FROM runs r WHERE r.id = $1::uuid
+            """, [runID])[0]
+        return Counts(
+            state: row["state"].string ?? "", records: row["records"].int ?? -1, distinctKeys: row["distinct_keys"].int ?? -1,
+            kept: row["kept"].int ?? -1, filtered: row["filtered"].int ?? -1, failed: row["failed"].int ?? -1,
+            counted: row["counted"].int ?? -1, shards: row["shards"].int ?? -1, deadShards: row["dead"].int ?? -1
+        )
+    }
+
+    /// Polls until `condition` holds for the run's counts, or fails after `timeout`.
+    @discardableResult
+    func waitFor(_ runID: String, timeout: Duration = .seconds(120), _ condition: (Counts) -> Bool) async throws -> Counts {
+        let deadline = ContinuousClock.now + timeout
+        var last: Counts?
+        while ContinuousClock.now < deadline {
+            let counts = try await counts(runID)
+            if condition(counts) { return counts }
+            last = counts
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw TestSupportError("run \(runID) did not reach the expected state in \(timeout); last: \(String(describing: last))\nlogs:\n" + (0..<processes.count).map { log(of: $0) }.joined(separator: "\n---\n").suffix(4000))
+    }
+}

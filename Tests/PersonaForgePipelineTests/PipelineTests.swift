@@ -1,0 +1,162 @@
+import Foundation
+import PersonaForgeTestSupport
+import Testing
+
+/// The distributed run end to end: real `personaforge` processes, real Redis and
+/// PostgreSQL, the real local LLM or a fault-injecting fixture.
+@Suite(.serialized) struct PipelineTests {
+    @Test func runAgainstTheRealModelAccountsForEverySample() async throws {
+        let harness = try PipelineHarness(llm: nil)
+        let config = try harness.writeConfig(name: "real", personas: 4, samples: 2, shardSize: 3, maxTokens: 12)
+        let result = try await harness.run(["run", config, "--workers", "2", "--progress-interval", "1"], timeout: .seconds(300))
+        #expect(result.status == 0, "\(result.output.suffix(3000))")
+        #expect(result.output.contains("[completed]"))
+        let runID = try #require(result.output.firstMatch(of: /submitted run ([0-9a-f-]{36})/).map { String($0.1) })
+        let counts = try await harness.counts(runID)
+        #expect(counts.state == "completed")
+        #expect(counts.records == 8)
+        #expect(counts.distinctKeys == 8)
+        #expect(counts.kept + counts.filtered + counts.failed == 8)
+        #expect(counts.counted == 8)
+        #expect(counts.shards == 3)  // 8 samples in shards of 3
+
+        // Export writes the kept records with provenance, one JSON object per line.
+        let output = harness.directory.appendingPathComponent("kept.jsonl").path
+        let export = try await harness.run(["export", runID, "--output", output])
+        #expect(export.status == 0, "\(export.output)")
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == counts.kept)
+        if let first = lines.first {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+            #expect(object["status"] as? String == "kept")
+            #expect(object["model"] as? String == "smollm2-135m-instruct")
+            #expect((object["condition"] as? [[String: Any]])?.first?["axis"] as? String == "persona")
+            #expect(object["prompt_hash"] is String)
+        }
+
+        // The same config again is refused with the existing id.
+        let again = try await harness.run(["submit", config])
+        #expect(again.status == 3)
+        #expect(again.output.contains(runID))
+    }
+
+    @Test func killingAWorkerMidShardLosesAndDuplicatesNothing() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        let runID = try await harness.submit(try harness.writeConfig(name: "kill", personas: 40, shardSize: 4))
+        try harness.start(["coordinator", "--shard-lease", "2", "--high-water-mark", "4"])
+        try harness.start(["reducer"])
+        let victim = try harness.start(["worker", "--shard-lease", "2", "--concurrency", "1"])
+        // Let the victim take a shard and get part-way through it (each sample takes 300 ms).
+        try await harness.waitFor(runID, timeout: .seconds(30)) { _ in true }
+        try await Task.sleep(for: .milliseconds(1500))
+        // The victim holds an unacknowledged shard when it dies.
+        let held = try await harness.redis().pendingSummary("pf:{\(harness.namespace)}:shards", group: "workers")
+        #expect(held.count >= 1)
+        victim.terminate(signal: SIGKILL)
+        try harness.start(["worker", "--shard-lease", "2", "--concurrency", "2"])
+        let counts = try await harness.waitFor(runID) { $0.state == "completed" }
+        #expect(counts.records == 40)
+        #expect(counts.distinctKeys == 40)
+        #expect(counts.counted == 40)
+        #expect(counts.kept == 40)
+        #expect(counts.shards == 10)
+        #expect(counts.deadShards == 0)
+    }
+
+    @Test func restartingTheCoordinatorContinuesTheRun() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        let runID = try await harness.submit(try harness.writeConfig(name: "restart", personas: 30, shardSize: 2))
+        let first = try harness.start(["coordinator", "--high-water-mark", "2", "--lease-ttl", "2"])
+        try harness.start(["reducer"])
+        try harness.start(["worker", "--concurrency", "2"])
+        try await harness.waitFor(runID, timeout: .seconds(60)) { $0.records >= 4 }
+        first.terminate(signal: SIGKILL)
+        let partial = try await harness.counts(runID)
+        #expect(partial.state == "running")
+        #expect(partial.records < 30)
+        try harness.start(["coordinator", "--high-water-mark", "2", "--lease-ttl", "2"])
+        let counts = try await harness.waitFor(runID) { $0.state == "completed" }
+        #expect(counts.records == 30)
+        #expect(counts.distinctKeys == 30)
+        #expect(counts.counted == 30)
+    }
+
+    @Test func pauseResumeAndCancel() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        let paused = try await harness.submit(try harness.writeConfig(name: "paused", personas: 12, shardSize: 3))
+        #expect(try await harness.run(["runs", "pause", paused]).status == 0)
+        try harness.start(["coordinator"])
+        try harness.start(["reducer"])
+        try harness.start(["worker"])
+        try await Task.sleep(for: .seconds(2))
+        var counts = try await harness.counts(paused)
+        #expect(counts.state == "paused")
+        #expect(counts.records == 0)
+        #expect(try await harness.run(["runs", "resume", paused]).status == 0)
+        counts = try await harness.waitFor(paused, timeout: .seconds(60)) { $0.state == "completed" }
+        #expect(counts.records == 12)
+
+        // Resuming a completed run is refused with a reason.
+        let refused = try await harness.run(["runs", "resume", paused])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("cannot become running"))
+
+        let cancelled = try await harness.submit(try harness.writeConfig(name: "cancelled", personas: 12, shardSize: 3))
+        #expect(try await harness.run(["runs", "cancel", cancelled]).status == 0)
+        try await Task.sleep(for: .seconds(2))
+        counts = try await harness.counts(cancelled)
+        #expect(counts.state == "cancelled")
+        #expect(counts.records == 0)
+    }
+
+    @Test func aShardThatAlwaysFailsIsDeadLetteredWithItsReason() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        let runID = try await harness.submit(try harness.writeConfig(name: "dead", personas: 4, shardSize: 2))
+        // Break the stored config so no worker can prepare the run.
+        let database = try await harness.database()
+        try await database.execute("UPDATE runs SET config_yaml = 'name: [unclosed' WHERE id = $1::uuid", [runID])
+        await database.close()
+        try harness.start(["coordinator", "--shard-lease", "1", "--max-deliveries", "2"])
+        try harness.start(["reducer"])
+        try harness.start(["worker", "--shard-lease", "1"])
+        let counts = try await harness.waitFor(runID, timeout: .seconds(60)) { $0.state == "completed" }
+        #expect(counts.deadShards == 2)
+        #expect(counts.records == 0)
+        let redis = try harness.redis()
+        let dead = try await redis.send("XRANGE", "pf:{\(harness.namespace)}:dead", "-", "+")
+        let reasons = (dead.array ?? []).compactMap { entry -> String? in
+            guard let fields = entry.array?.last?.array else { return nil }
+            return zip(fields, fields.dropFirst()).first { $0.0.string == "reason" }?.1.string
+        }
+        #expect(reasons.count == 2)
+        #expect(reasons.allSatisfy { $0.contains("no longer loads") }, "\(reasons)")
+    }
+
+    @Test func sigtermDrainsTheCurrentShardAndExitsZero() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        let runID = try await harness.submit(try harness.writeConfig(name: "drain", personas: 8, shardSize: 8))
+        try harness.start(["coordinator"])
+        try harness.start(["reducer"])
+        let worker = try harness.start(["worker", "--concurrency", "1", "--grace-period", "20"])
+        try await Task.sleep(for: .seconds(2))  // the worker is inside the 8 × 300 ms shard
+        worker.send(signal: SIGTERM)
+        let status = await worker.waitForExit(timeout: .seconds(25))
+        #expect(status == 0)
+        #expect(harness.log(of: 2).contains("shard done"), "the worker should finish its shard before exiting")
+        // It finished the shard it held instead of abandoning it.
+        let counts = try await harness.waitFor(runID, timeout: .seconds(20)) { $0.state == "completed" }
+        #expect(counts.records == 8)
+    }
+
+    @Test func retriesRateLimitedRequests() async throws {
+        let harness = try PipelineHarness(llm: "flaky")
+        let runID = try await harness.submit(try harness.writeConfig(name: "flaky", personas: 12, shardSize: 4))
+        try harness.start(["coordinator"])
+        try harness.start(["reducer"])
+        try harness.start(["worker", "--concurrency", "4"])
+        let counts = try await harness.waitFor(runID, timeout: .seconds(60)) { $0.state == "completed" }
+        // Every third request got a 429; retries turned all of them into kept records.
+        #expect(counts.kept == 12)
+        #expect(counts.failed == 0)
+    }
+}
