@@ -1,31 +1,59 @@
 #!/usr/bin/env bash
 # The README's main command: sets up everything on a fresh Debian/Ubuntu machine
-# and runs PersonaForge against the local stack.
+# and runs a real PersonaForge run against the local stack.
 #
-# Today that is: install dependencies, start Redis, PostgreSQL and the SmolLM2
-# server on 127.0.0.1, build personaforge, apply the schema, check every
-# connection with `personaforge doctor`, plan an example run, and print one real
-# chat completion made through the Swift libcurl client.
+#   1. install dependencies; start Redis, PostgreSQL and the SmolLM2 server on 127.0.0.1
+#   2. build personaforge; apply the schema; check every connection (doctor)
+#   3. submit config/demo-questions.yaml (200 persona × topic samples)
+#   4. start a coordinator, a reducer and TWO worker processes
+#   5. watch live status until the run completes, then stop the services (SIGTERM)
+#   6. print the summary and a few generated records; export the kept ones to JSONL
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 command -v swift >/dev/null 2>&1 || pf_die "no Swift toolchain on PATH: install Swift 6 from swift.org (see README)"
 
+config="${1:-config/demo-questions.yaml}"
 "$here/stack.sh" up
 cd "$PF_ROOT"
 pf_say "swift build"
 swift build
 personaforge="$(swift build --show-bin-path)/personaforge"
+export PERSONAFORGE_NAMESPACE="${PERSONAFORGE_NAMESPACE:-demo}"
+logs="$PF_STATE_DIR/logs"
 
-pf_say "personaforge migrate"
+pf_say "personaforge migrate && personaforge doctor"
 "$personaforge" migrate
-pf_say "personaforge doctor"
 "$personaforge" doctor
-pf_say "personaforge plan config/math-word-problems.yaml --show 1"
-"$personaforge" plan config/math-word-problems.yaml --show 1
-pf_say "personaforge chat (one real completion from $PERSONAFORGE_LLM_MODEL)"
-"$personaforge" chat --verbose --max-tokens 96 --seed 42 \
-    --system "You write short, concrete math word problems." \
-    "Write one math word problem for a beekeeper who sells honey at a farmers' market."
-pf_say "done. The stack keeps running: deploy/local/stack.sh status | down"
+
+pf_say "personaforge submit $config --new"
+run_id="$("$personaforge" submit "$config" --new)"
+
+pids=()
+stop_services() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_services EXIT
+pf_say "starting coordinator, reducer and two workers (logs in $logs/demo-*.log)"
+"$personaforge" coordinator > "$logs/demo-coordinator.log" 2>&1 & pids+=($!)
+"$personaforge" reducer > "$logs/demo-reducer.log" 2>&1 & pids+=($!)
+"$personaforge" worker --concurrency 4 > "$logs/demo-worker-1.log" 2>&1 & pids+=($!)
+"$personaforge" worker --concurrency 4 > "$logs/demo-worker-2.log" 2>&1 & pids+=($!)
+
+pf_say "personaforge status $run_id --watch   (Ctrl-C stops the demo; the run can be resumed)"
+"$personaforge" status "$run_id" --watch --interval 3
+stop_services
+trap - EXIT
+
+pf_say "generated records (first three kept)"
+"$personaforge" export "$run_id" --output "$PF_STATE_DIR/demo-$run_id.jsonl"
+head -n 3 "$PF_STATE_DIR/demo-$run_id.jsonl" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    record = json.loads(line)
+    condition = "; ".join(c["axis"] + ": " + c["value"]["text"][:60] for c in record["condition"])
+    print("- [" + condition + "]\n  " + record["text"] + "\n")'
+pf_say "done: all kept records with provenance are in $PF_STATE_DIR/demo-$run_id.jsonl"
+pf_say "the stack keeps running: deploy/local/stack.sh status | down"
