@@ -107,12 +107,12 @@ let package = Package(
         ),
         .target(
             name: "PersonaForgeCoordinator",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PersonaForgeWorker",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeLLM", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeLLM", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -3,6 +3,7 @@ import PersonaForgeCore
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
+import PersonaForgeSupport
 
 /// Feeds shard descriptors of active runs into the shard stream, at most
 /// ``CoordinatorSettings/highWaterMark`` queued or in flight; dead-letters shards that
@@ -160,7 +161,7 @@ public struct Coordinator: Sendable {
 
     /// Takes or renews the lease; true while this coordinator holds it.
     func holdLease() async throws -> Bool {
-        let ttl = Self.milliseconds(settings.leaseTTL)
+        let ttl = settings.leaseTTL.wholeMilliseconds
         let taken = try await redis.send("SET", layout.coordinatorLease, settings.name, "NX", "PX", ttl)
         if taken == .status("OK") { return true }
         let renewed = try await redis.send("EVAL", Self.renewScript, 1, layout.coordinatorLease, settings.name, ttl)
@@ -169,10 +170,5 @@ public struct Coordinator: Sendable {
 
     func releaseLease() async throws {
         try await redis.send("EVAL", Self.releaseScript, 1, layout.coordinatorLease, settings.name)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,4 +1,5 @@
 internal import CCurl
+import PersonaForgeSupport
 
 /// One request in flight: the easy handle, the buffers libcurl writes into, and the
 /// continuation to resume when it ends.
@@ -168,8 +169,7 @@ final class CurlTransfer: @unchecked Sendable {
 }
 
 private func milliseconds(_ duration: Duration) -> Int {
-    let (seconds, attoseconds) = duration.components
-    return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    max(1, Int(duration.wholeMilliseconds))
 }
 
 extension String {

@@ -1,3 +1,5 @@
+import PersonaForgeSupport
+
 /// One entry of a Redis stream: its ID and its field/value pairs in order.
 public struct RedisStreamEntry: Sendable, Equatable {
     public var id: String
@@ -89,7 +91,7 @@ extension RedisConnection {
         var arguments: [any RedisArgument] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
         var timeout: Duration?
         if let block {
-            arguments += ["BLOCK", max(1, RedisStreamCommands.milliseconds(block))]
+            arguments += ["BLOCK", max(1, block.wholeMilliseconds)]
             timeout = block + configuration.commandTimeout
         }
         arguments += ["STREAMS", stream, start]
@@ -110,7 +112,7 @@ extension RedisConnection {
     public func autoClaim(
         _ stream: String, group: String, consumer: String, minIdle: Duration, start: String = "0-0", count: Int = 100
     ) throws(RedisError) -> RedisAutoClaim {
-        let reply = try send("XAUTOCLAIM", stream, group, consumer, RedisStreamCommands.milliseconds(minIdle), start, "COUNT", count)
+        let reply = try send("XAUTOCLAIM", stream, group, consumer, minIdle.wholeMilliseconds, start, "COUNT", count)
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
             throw RedisError(.protocolError, "unexpected XAUTOCLAIM reply shape")
         }
@@ -143,7 +145,7 @@ extension RedisConnection {
         _ stream: String, group: String, minIdle: Duration? = nil, start: String = "-", end: String = "+", count: Int = 100
     ) throws(RedisError) -> [RedisPendingEntry] {
         var arguments: [any RedisArgument] = ["XPENDING", stream, group]
-        if let minIdle { arguments += ["IDLE", RedisStreamCommands.milliseconds(minIdle)] }
+        if let minIdle { arguments += ["IDLE", minIdle.wholeMilliseconds] }
         arguments += [start, end, count]
         let reply = try send(RedisCommand(arguments))
         return try (reply.array ?? []).map { element throws(RedisError) in
@@ -184,10 +186,5 @@ public enum RedisStreamCommands {
             }
         }
         return entries
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PersonaForgeCore
 import PersonaForgeLLM
+import PersonaForgeSupport
 
 /// Turns one shard into one result batch: decode every sample position to its
 /// condition, run the steps through the LLM (samples concurrently, steps in order),
@@ -56,7 +57,7 @@ struct ShardProcessor: Sendable {
                 condition: named, promptHash: String(XXHash64.hash(promptText), radix: 16), text: text, steps: steps,
                 model: model, sampling: sampling, finishReason: finishReason, promptTokens: promptTokens,
                 completionTokens: completionTokens, status: status, reason: reason, detail: detail, signature: signature,
-                latencyMilliseconds: Int((clock.now - started).components.seconds * 1000 + (clock.now - started).components.attoseconds / 1_000_000_000_000_000)
+                latencyMilliseconds: Int((clock.now - started).wholeMilliseconds)
             )
         }
 

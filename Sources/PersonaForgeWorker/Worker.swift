@@ -171,19 +171,12 @@ public struct Worker: Sendable {
 
     /// Makes the shard immediately claimable by any worker (idle time set past the lease).
     private func release(_ entry: RedisStreamEntry) async throws {
-        let idle = Coordinate.milliseconds(settings.shardLease) * 2
+        let idle = settings.shardLease.wholeMilliseconds * 2
         try await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "IDLE", idle, "JUSTID")
     }
 
     /// Remembers why a shard failed, for the dead-letter reason.
     private func recordError(_ entry: RedisStreamEntry, _ message: String) async throws {
         try await redis.send("HSET", "\(layout.deadLetters):errors", entry.id, String(message.prefix(500)))
-    }
-}
-
-enum Coordinate {
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
