@@ -43,8 +43,12 @@ struct RunSubmission {
             printToStandardError("\(configPath): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s") found")
             throw ExitCode(2)
         }
-        guard let conditionCount = loaded.knownConditionCount, loaded.axes.allSatisfy({ $0.values != nil }) else {
-            printToStandardError("error: \(configPath): axes backed by a PostgreSQL table cannot be submitted yet; use a file or an inline list")
+        let conditionCount: Int
+        do {
+            let sources = try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection)
+            conditionCount = try loaded.conditionSpace(postgresSources: sources).count
+        } catch {
+            printToStandardError("error: \(configPath): \(error)")
             throw ExitCode(2)
         }
         let plan = try loaded.samplingPlan(conditionCount: conditionCount)

@@ -13,7 +13,7 @@ struct PreparedRun: Sendable {
     let validators: [String: JSONSchemaValidator]
     let hasher: MinHasher?
 
-    init(stored: StoredRun) throws {
+    init(stored: StoredRun, runs: RunRepository) async throws {
         let bundle = stored.bundle
         let loader = RunConfigLoader(files: { path in
             guard let text = bundle[path] else {
@@ -27,7 +27,7 @@ struct PreparedRun: Sendable {
             throw PreparedRunError(message: "the stored config of run \(stored.id) no longer loads: \(error.description)")
         }
         id = stored.id
-        space = try loaded.conditionSpace()
+        space = try loaded.conditionSpace(postgresSources: try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection))
         plan = try loaded.samplingPlan(conditionCount: space.count)
         filter = try LocalFilter(settings: loaded.config.filters)
         var validators: [String: JSONSchemaValidator] = [:]

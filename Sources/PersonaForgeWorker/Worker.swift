@@ -151,7 +151,7 @@ public struct Worker: Sendable {
         guard let stored = try await runs.stored(id: runID) else {
             throw PreparedRunError(message: "run \(runID) is not in the database")
         }
-        let run = try PreparedRun(stored: stored)
+        let run = try await PreparedRun(stored: stored, runs: runs)
         cache.withLock { $0[runID] = run }
         return run
     }

@@ -148,6 +148,46 @@ import Testing
         #expect(counts.records == 8)
     }
 
+    @Test func axisValuesComeFromAPostgresTableByIndex() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        let table = "pf_axis_\(harness.namespace)"
+        let database = try await harness.database()
+        try await database.execute("CREATE TABLE \(table) (id bigint PRIMARY KEY, persona text NOT NULL, grade int)")
+        try await database.execute("INSERT INTO \(table) SELECT i, 'table persona ' || i, 100 + i FROM generate_series(0, 5) AS i")
+        let yaml = """
+            name: table-axis
+            shard_size: 4
+            axes:
+              - name: persona
+                source:
+                  postgres: {table: \(table), column: persona, fields: [grade]}
+              - name: tone
+                source: {values: [calm, eager]}
+            steps:
+              - name: question
+                user: "Persona {{persona}} in grade {{persona.grade}} asks, {{tone}}, one question."
+            """
+        let path = harness.directory.appendingPathComponent("table.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await harness.run(["run", path, "--workers", "1", "--progress-interval", "1"])
+        #expect(result.status == 0, "\(result.output.suffix(2000))")
+        let runID = try #require(result.output.firstMatch(of: /submitted run ([0-9a-f-]{36})/).map { String($0.1) })
+        let rows = try await database.query("SELECT text FROM records WHERE run_id = $1::uuid ORDER BY position", [runID])
+        #expect(rows.count == 12)  // 6 rows × 2 tones
+        // The fixture echoes the prompt: each one was rendered from its own table row and field.
+        for index in 0..<6 {
+            #expect(rows.contains { ($0["text"].string ?? "").contains("Persona table persona \(index) in grade \(100 + index)") })
+        }
+
+        // Ids that are not dense 0…n−1 are refused at submit, with the fix.
+        try await database.execute("UPDATE \(table) SET id = id + 10 WHERE id = 5")
+        let refused = try await harness.run(["submit", path, "--new"])
+        #expect(refused.status == 2)
+        #expect(refused.output.contains("must hold the dense ids 0…5"))
+        try await database.execute("DROP TABLE \(table)")
+        await database.close()
+    }
+
     @Test func retriesRateLimitedRequests() async throws {
         let harness = try PipelineHarness(llm: "flaky")
         let runID = try await harness.submit(try harness.writeConfig(name: "flaky", personas: 12, shardSize: 4))
