@@ -117,7 +117,7 @@ let package = Package(
         ),
         .target(
             name: "PersonaForgeReducer",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

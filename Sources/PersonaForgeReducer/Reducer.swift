@@ -1,5 +1,6 @@
 public import Logging
 import PersonaForgeCore
+import PersonaForgeSupport
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
@@ -33,6 +34,7 @@ public struct Reducer: Sendable {
     public let settings: ReducerSettings
     public let stage: any ReductionStage
     public let logger: Logger
+    private let plans = LockedBox<[String: DedupPlan?]>([:])
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
@@ -81,7 +83,11 @@ public struct Reducer: Sendable {
             }
         }
         let reduced = try await stage.reduce(batches)
-        let outcome = try await writer.write(reduced)
+        var dedup: [String: DedupPlan] = [:]
+        for runID in Set(reduced.map(\.shard.runID)) {
+            if let plan = try await dedupPlan(for: runID) { dedup[runID] = plan }
+        }
+        let outcome = try await writer.write(reduced, dedup: dedup)
         var commands: [RedisCommand] = []
         for entry in garbage {
             commands.append(RedisStreamCommands.xadd(layout.deadLetters, fields: [
@@ -94,5 +100,19 @@ public struct Reducer: Sendable {
         _ = try await redis.pipeline(commands)
         logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
         return outcome.inserted
+    }
+
+    /// The run's dedup plan (nil when its config turns dedup off), loaded once per run.
+    private func dedupPlan(for runID: String) async throws -> DedupPlan? {
+        if let cached = plans.withLock({ $0[runID] }) { return cached }
+        var plan: DedupPlan?
+        if let stored = try await RunRepository(connection: writer.connection).stored(id: runID) {
+            let run = try stored.load()
+            if run.config.dedup.enabled {
+                plan = try DedupPlan(settings: run.config.dedup, runID: runID, runSeed: run.config.seed)
+            }
+        }
+        plans.withLock { $0[runID] = .some(plan) }
+        return plan
     }
 }

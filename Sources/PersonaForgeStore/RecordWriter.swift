@@ -28,8 +28,9 @@ public struct RecordWriter: Sendable {
         "worker", "attempt", "latency_ms",
     ]
 
-    /// Stores the batches; returns what was new.
-    public func write(_ batches: [ResultBatch]) async throws -> Outcome {
+    /// Stores the batches; returns what was new. Runs with a ``DedupPlan`` in `dedup`
+    /// have their new kept records checked for near duplicates first.
+    public func write(_ batches: [ResultBatch], dedup: [String: DedupPlan] = [:]) async throws -> Outcome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var rows: [[String?]] = []
@@ -50,6 +51,18 @@ public struct RecordWriter: Sendable {
             }
         }
         let stagedRows = rows
+        // Kept, signed records per run that has dedup, in arrival order.
+        var signed: [String: [(key: NearDuplicateResolver.Key, signature: [UInt8])]] = [:]
+        for batch in batches where dedup[batch.shard.runID] != nil {
+            for record in batch.records where record.status == .kept {
+                guard let signature = record.signature else { continue }
+                signed[batch.shard.runID, default: []].append((
+                    NearDuplicateResolver.Key(run: batch.shard.runID, position: Int64(record.conditionPosition), sample: record.sampleIndex),
+                    signature
+                ))
+            }
+        }
+        let signedRecords = signed
         let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
         let columns = Self.columns
         return try await connection.transaction { connection in
@@ -59,7 +72,22 @@ public struct RecordWriter: Sendable {
             if !stagedRows.isEmpty {
                 try connection.copy(into: "records_in", columns: columns, rows: stagedRows)
             }
-            let list = columns.joined(separator: ", ")
+            // Near duplicates, decided before the insert so each record lands with its final status.
+            var index = NearDuplicateResolver.Resolution()
+            for (runID, records) in signedRecords {
+                guard let plan = dedup[runID] else { continue }
+                // Records stored by an earlier delivery of the same batch are not decided again.
+                let stored = Set(try connection.query("""
+                    SELECT i.position, i.sample FROM records_in i
+                    JOIN records r ON r.run_id = i.run_id AND r.position = i.position AND r.sample = i.sample
+                    WHERE i.run_id = $1::uuid
+                    """, [runID]).map { "\($0["position"].string ?? ""):\($0["sample"].string ?? "")" })
+                let fresh = records.filter { !stored.contains("\($0.key.position):\($0.key.sample)") }
+                let resolution = try NearDuplicateResolver.resolve(fresh, plan: plan, connection: connection)
+                index.bandRows += resolution.bandRows
+                index.signatureRows += resolution.signatureRows
+            }
+            let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
             let inserted = try connection.query("""
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
@@ -87,6 +115,10 @@ public struct RecordWriter: Sendable {
                 )
                 SELECT coalesce(sum(n), 0)::bigint AS n FROM updated
                 """).first?["n"].int ?? 0
+            if !index.bandRows.isEmpty {
+                try connection.copy(into: "lsh_bands", columns: ["scope", "band", "bucket", "run_id", "position", "sample"], rows: index.bandRows)
+                try connection.copy(into: "record_signatures", columns: ["run_id", "position", "sample", "signature"], rows: index.signatureRows)
+            }
             var shards = 0
             for (runID, shard, count, worker, attempt) in shardRows {
                 shards += try connection.execute("""

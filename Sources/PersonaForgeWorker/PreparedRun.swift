@@ -12,20 +12,11 @@ struct PreparedRun: Sendable {
     let filter: LocalFilter
     let validators: [String: JSONSchemaValidator]
     let hasher: MinHasher?
+    /// The step whose output is signed for dedup.
+    let dedupStep: String?
 
     init(stored: StoredRun, runs: RunRepository) async throws {
-        let bundle = stored.bundle
-        let loader = RunConfigLoader(files: { path in
-            guard let text = bundle[path] else {
-                throw PreparedRunError(message: "'\(path)' was not stored with the run")
-            }
-            return text
-        })
-        do {
-            loaded = try loader.load(yaml: stored.configYAML, file: stored.configFile, baseDirectory: stored.baseDirectory)
-        } catch {
-            throw PreparedRunError(message: "the stored config of run \(stored.id) no longer loads: \(error.description)")
-        }
+        loaded = try stored.load()
         id = stored.id
         space = try loaded.conditionSpace(postgresSources: try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection))
         plan = try loaded.samplingPlan(conditionCount: space.count)
@@ -37,8 +28,9 @@ struct PreparedRun: Sendable {
         self.validators = validators
         let dedup = loaded.config.dedup
         hasher = dedup.enabled
-            ? MinHasher(parameters: try MinHashParameters(ngramSize: dedup.ngram, permutationCount: dedup.permutations, seed: dedup.seed ?? loaded.config.seed))
+            ? MinHasher(parameters: try MinHashParameters(ngramSize: dedup.ngram, permutationCount: dedup.permutations, seed: dedup.effectiveSeed(runSeed: loaded.config.seed)))
             : nil
+        dedupStep = dedup.step ?? loaded.config.steps.last?.name
     }
 }
 

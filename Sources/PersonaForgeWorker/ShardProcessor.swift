@@ -50,7 +50,8 @@ struct ShardProcessor: Sendable {
             let text = steps.last?.text ?? ""
             var signature: [UInt8]?
             if status == .kept, let hasher = run.hasher {
-                signature = hasher.signature(of: text).bytes
+                let compared = steps.first { $0.name == run.dedupStep }?.text ?? text
+                signature = hasher.signature(of: compared).bytes
             }
             return GeneratedRecord(
                 samplePosition: samplePosition, conditionPosition: address.conditionPosition, sampleIndex: address.sampleIndex,

@@ -188,6 +188,49 @@ import Testing
         await database.close()
     }
 
+    @Test func nearDuplicatesAreRemovedGloballyByConcurrentReducers() async throws {
+        // The fixture echoes the prompt, and the prompt ignores the sample index: the two
+        // samples of each condition are identical texts, different conditions are not.
+        let harness = try PipelineHarness(llm: "ok")
+        let config = try harness.writeConfig(name: "dedup", personas: 12, samples: 2, shardSize: 3, extra: "dedup:\n  scope: global\n  seed: \(UInt16.random(in: 1...UInt16.max))")
+        let first = try await harness.submit(config)
+        try harness.start(["coordinator"])
+        try harness.start(["reducer", "--batch-count", "1"])
+        try harness.start(["reducer", "--batch-count", "1"])
+        try harness.start(["worker"])
+        try harness.start(["worker"])
+        var counts = try await harness.waitFor(first, timeout: .seconds(60)) { $0.state == "completed" }
+        let database = try await harness.database()
+        func statuses(_ run: String) async throws -> [String: Int] {
+            var result: [String: Int] = [:]
+            for row in try await database.query("SELECT status, count(*) AS n FROM records WHERE run_id = $1::uuid GROUP BY status", [run]) {
+                result[row["status"].string ?? ""] = row["n"].int ?? 0
+            }
+            return result
+        }
+        #expect(counts.records == 24)
+        #expect(try await statuses(first) == ["kept": 12, "duplicate": 12])
+        // Each duplicate points at the kept twin of the same condition.
+        let pairs = try await database.query("""
+            SELECT d.position = k.position AND k.status = 'kept' AS ok FROM records d
+            JOIN records k ON k.run_id = d.duplicate_of_run_id AND k.position = d.duplicate_of_position AND k.sample = d.duplicate_of_sample
+            WHERE d.run_id = $1::uuid AND d.status = 'duplicate'
+            """, [first])
+        #expect(pairs.count == 12)
+        #expect(pairs.allSatisfy { $0["ok"].bool == true })
+
+        // Global scope: the same config run again duplicates everything from the first run.
+        let resubmitted = try await harness.run(["submit", config, "--new"])
+        #expect(resubmitted.status == 0)
+        let second = resubmitted.output.split(separator: "\n").last.map(String.init) ?? ""
+        counts = try await harness.waitFor(second, timeout: .seconds(60)) { $0.state == "completed" }
+        #expect(try await statuses(second) == ["duplicate": 24])
+        let crossRun = try await database.query(
+            "SELECT count(*) AS n FROM records WHERE run_id = $1::uuid AND duplicate_of_run_id = $2::uuid", [second, first])
+        #expect(crossRun.first?["n"].int == 24)
+        await database.close()
+    }
+
     @Test func retriesRateLimitedRequests() async throws {
         let harness = try PipelineHarness(llm: "flaky")
         let runID = try await harness.submit(try harness.writeConfig(name: "flaky", personas: 12, shardSize: 4))

@@ -13,6 +13,21 @@ public struct DedupSettings: Sendable, Hashable {
     public var seed: UInt64?
     /// Which step's output is compared (default: the last step).
     public var step: String?
+    /// Which earlier records count: this run's only, or every run's with the same
+    /// MinHash parameters (dedup a new run against everything generated before).
+    public var scope: Scope = .run
+
+    /// The dedup scope.
+    public enum Scope: String, Sendable, Hashable, CaseIterable {
+        case run
+        case global
+    }
+
+    /// The MinHash seed in effect: the configured one, else the run seed for `run`
+    /// scope and a fixed 1 for `global` scope (signatures must be comparable across runs).
+    public func effectiveSeed(runSeed: UInt64) -> UInt64 {
+        seed ?? (scope == .global ? 1 : runSeed)
+    }
 
     /// Creates settings with the documented defaults.
     public init(enabled: Bool = true, threshold: Double = 0.8, ngram: Int = 5, permutations: Int = 128, seed: UInt64? = nil, step: String? = nil) {

@@ -346,7 +346,7 @@ public struct RunConfigParser: Sendable {
     }
 
     private func parseDedup(_ node: Node, reader: inout ConfigNodeReader) -> DedupSettings {
-        guard let fields = reader.mapping(node, context: "dedup", allowed: ["enabled", "threshold", "ngram", "permutations", "seed", "step"]) else { return DedupSettings() }
+        guard let fields = reader.mapping(node, context: "dedup", allowed: ["enabled", "threshold", "ngram", "permutations", "seed", "step", "scope"]) else { return DedupSettings() }
         var dedup = DedupSettings()
         dedup.enabled = reader.bool(fields, "enabled") ?? dedup.enabled
         dedup.threshold = reader.double(fields, "threshold", range: 0.01...1) ?? dedup.threshold
@@ -357,6 +357,13 @@ public struct RunConfigParser: Sendable {
         }
         dedup.seed = reader.uint64(fields, "seed")
         dedup.step = reader.string(fields, "step")
+        if let scope = reader.string(fields, "scope") {
+            if let value = DedupSettings.Scope(rawValue: scope) {
+                dedup.scope = value
+            } else {
+                reader.report(.invalidValue, line: fields.line(of: "scope"), "dedup: scope must be 'run' or 'global', not '\(scope)'")
+            }
+        }
         return dedup
     }
 
