@@ -195,8 +195,8 @@ import Testing
         let config = try harness.writeConfig(name: "dedup", personas: 12, samples: 2, shardSize: 3, extra: "dedup:\n  scope: global\n  seed: \(UInt16.random(in: 1...UInt16.max))")
         let first = try await harness.submit(config)
         try harness.start(["coordinator"])
-        try harness.start(["reducer", "--batch-count", "1"])
-        try harness.start(["reducer", "--batch-count", "1"])
+        let reducerA = try harness.start(["reducer", "--batch-count", "1"])
+        let reducerB = try harness.start(["reducer", "--batch-count", "1"])
         try harness.start(["worker"])
         try harness.start(["worker"])
         var counts = try await harness.waitFor(first, timeout: .seconds(60)) { $0.state == "completed" }
@@ -219,7 +219,11 @@ import Testing
         #expect(pairs.count == 12)
         #expect(pairs.allSatisfy { $0["ok"].bool == true })
 
-        // Global scope: the same config run again duplicates everything from the first run.
+        // Global scope: the same config run again duplicates everything from the first run,
+        // decided by a new reducer process that recovers the index from PostgreSQL alone.
+        reducerA.terminate(signal: SIGKILL)
+        reducerB.terminate(signal: SIGKILL)
+        try harness.start(["reducer"])
         let resubmitted = try await harness.run(["submit", config, "--new"])
         #expect(resubmitted.status == 0)
         let second = resubmitted.output.split(separator: "\n").last.map(String.init) ?? ""
