@@ -49,6 +49,8 @@ struct QueueStatus {
 struct RunStatus {
     var run: RunSummary
     var reasons: [(status: String, reason: String, count: Int64)]
+    /// Per axis: values seen, and the lowest-yield values (label, kept, generated).
+    var coverage: [(axis: String, values: Int64, lowest: [(label: String, kept: Int64, generated: Int64)])] = []
     var recentRecords: Int64
     var recentTokens: Int64
     var windowSeconds: Double
@@ -63,8 +65,19 @@ struct RunStatus {
             SELECT count(*) AS n, coalesce(sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)), 0) AS tokens
             FROM records WHERE run_id = $1::uuid AND created_at > now() - interval '60 seconds'
             """, [run.id]).first
+        var coverage: [(axis: String, values: Int64, lowest: [(label: String, kept: Int64, generated: Int64)])] = []
+        for row in try await database.query("""
+            SELECT axis, count(*) AS n FROM axis_coverage WHERE run_id = $1::uuid GROUP BY axis ORDER BY axis
+            """, [run.id]) {
+            let axis = row["axis"].string ?? ""
+            let lowest = try await database.query("""
+                SELECT coalesce(value_label, '#' || value_index) AS label, kept, generated FROM axis_coverage
+                WHERE run_id = $1::uuid AND axis = $2 ORDER BY kept::float8 / greatest(generated, 1), generated DESC, value_index LIMIT 3
+                """, [run.id, axis]).map { ($0["label"].string ?? "", $0["kept"].int64 ?? 0, $0["generated"].int64 ?? 0) }
+            coverage.append((axis, row["n"].int64 ?? 0, lowest))
+        }
         return RunStatus(
-            run: run, reasons: reasons, recentRecords: recent?["n"].int64 ?? 0, recentTokens: recent?["tokens"].int64 ?? 0,
+            run: run, reasons: reasons, coverage: coverage, recentRecords: recent?["n"].int64 ?? 0, recentTokens: recent?["tokens"].int64 ?? 0,
             windowSeconds: min(60, max(1, run.elapsedSeconds ?? 60))
         )
     }
@@ -88,6 +101,10 @@ struct RunStatus {
             + (r.accounted > 0 ? "  (yield \(String(format: "%.1f", Double(r.kept) / Double(r.accounted) * 100))%)" : ""))
         for (status, reason, count) in reasons.prefix(8) {
             lines.append("            \(status) \(reason.isEmpty ? "(no reason)" : reason): \(count)")
+        }
+        for axis in coverage {
+            let lowest = axis.lowest.map { "\"\($0.label.count > 40 ? String($0.label.prefix(40)) + "…" : $0.label)\" \($0.kept)/\($0.generated)" }
+            lines.append("  coverage  \(axis.axis): \(axis.values) values seen; lowest yield: " + lowest.joined(separator: ", "))
         }
         lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)")
         var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"

@@ -92,7 +92,19 @@ public struct RecordWriter: Sendable {
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
                     ON CONFLICT (run_id, position, sample) DO NOTHING
-                    RETURNING run_id, status, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                    RETURNING run_id, status, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                ), coverage AS (
+                    -- Yield per axis value: which personas / topics produce usable data.
+                    INSERT INTO axis_coverage AS a (run_id, axis, value_index, value_label, generated, kept, filtered, failed, duplicate, tokens)
+                    SELECT run_id, c->>'axis', (c->>'index')::bigint, left(c->'value'->>'text', 200), count(*),
+                           count(*) FILTER (WHERE status = 'kept'), count(*) FILTER (WHERE status = 'filtered'),
+                           count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'duplicate'), sum(pt + ct)
+                    FROM inserted, jsonb_array_elements(condition) AS c
+                    GROUP BY 1, 2, 3, 4
+                    ON CONFLICT (run_id, axis, value_index) DO UPDATE SET
+                        generated = a.generated + EXCLUDED.generated, kept = a.kept + EXCLUDED.kept,
+                        filtered = a.filtered + EXCLUDED.filtered, failed = a.failed + EXCLUDED.failed,
+                        duplicate = a.duplicate + EXCLUDED.duplicate, tokens = a.tokens + EXCLUDED.tokens, updated_at = now()
                 ), totals AS (
                     SELECT run_id, count(*) AS n,
                            count(*) FILTER (WHERE status = 'kept') AS kept,

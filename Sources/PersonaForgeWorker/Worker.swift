@@ -137,6 +137,7 @@ public struct Worker: Sendable {
             RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, try QueueCodec.encode(batch))]),
             RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
             RedisCommand("XDEL", layout.shards, entry.id),
+            RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),
         ])
         let kept = records.count { $0.status == .kept }
         let limit = await gate.limit

@@ -20,6 +20,20 @@ import Testing
         #expect(counts.counted == 8)
         #expect(counts.shards == 3)  // 8 samples in shards of 3
 
+        // Coverage and yield per axis value add up to the run's counts.
+        let database = try await harness.database()
+        let coverage = try await database.query("""
+            SELECT count(*) AS n, sum(generated) AS generated, sum(kept) AS kept, sum(tokens) AS tokens
+            FROM axis_coverage WHERE run_id = $1::uuid AND axis = 'persona'
+            """, [runID])[0]
+        #expect(coverage["n"].int == 4)
+        #expect(coverage["generated"].int == 8)
+        #expect(coverage["kept"].int == counts.kept)
+        #expect((coverage["tokens"].int ?? 0) > 0)
+        await database.close()
+        let status = try await harness.run(["status", runID])
+        #expect(status.output.contains("coverage  persona: 4 values seen"))
+
         // Export writes the kept records with provenance, one JSON object per line.
         let output = harness.directory.appendingPathComponent("kept.jsonl").path
         let export = try await harness.run(["export", runID, "--output", output])

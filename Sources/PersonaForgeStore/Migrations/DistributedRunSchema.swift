@@ -9,6 +9,7 @@ extension PersonaForgeSchema {
     ///   `config_hash` is no longer unique (`submit --new` runs the same config again).
     /// - `run_shards` records each finished shard once (done, dead-lettered or
     ///   cancelled): a run is complete when it holds every shard.
+    /// - `axis_coverage` counts tokens spent per axis value too.
     /// - `records` gains provenance: sample position, per-step outputs, sampling
     ///   parameters, latency and the reject detail.
     public static let distributedRunSchema = Migration(
@@ -47,6 +48,8 @@ extension PersonaForgeSchema {
             ADD COLUMN latency_ms integer,
             ADD COLUMN reject_detail text;
         CREATE INDEX records_run_created_idx ON records (run_id, created_at);
+
+        ALTER TABLE axis_coverage ADD COLUMN tokens bigint NOT NULL DEFAULT 0;
         """
     )
 }
