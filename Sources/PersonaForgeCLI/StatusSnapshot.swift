@@ -51,6 +51,8 @@ struct RunStatus {
     var reasons: [(status: String, reason: String, count: Int64)]
     /// Per axis: values seen, and the lowest-yield values (label, kept, generated).
     var coverage: [(axis: String, values: Int64, lowest: [(label: String, kept: Int64, generated: Int64)])] = []
+    /// The latest stored diversity snapshot (`personaforge evaluate --save`): records seen, metrics.
+    var diversity: (records: Int64, final: Bool, metrics: [String: Double])?
     var recentRecords: Int64
     var recentTokens: Int64
     var windowSeconds: Double
@@ -76,8 +78,14 @@ struct RunStatus {
                 """, [run.id, axis]).map { ($0["label"].string ?? "", $0["kept"].int64 ?? 0, $0["generated"].int64 ?? 0) }
             coverage.append((axis, row["n"].int64 ?? 0, lowest))
         }
+        var diversity: (records: Int64, final: Bool, metrics: [String: Double])?
+        if let row = try await database.query(
+            "SELECT records_seen, is_final, metrics::text AS metrics FROM metric_snapshots WHERE run_id = $1::uuid ORDER BY taken_at DESC LIMIT 1", [run.id]
+        ).first, let metrics = try? JSONDecoder().decode([String: Double].self, from: Data((row["metrics"].string ?? "{}").utf8)) {
+            diversity = (row["records_seen"].int64 ?? 0, row["is_final"].bool ?? false, metrics)
+        }
         return RunStatus(
-            run: run, reasons: reasons, coverage: coverage, recentRecords: recent?["n"].int64 ?? 0, recentTokens: recent?["tokens"].int64 ?? 0,
+            run: run, reasons: reasons, coverage: coverage, diversity: diversity, recentRecords: recent?["n"].int64 ?? 0, recentTokens: recent?["tokens"].int64 ?? 0,
             windowSeconds: min(60, max(1, run.elapsedSeconds ?? 60))
         )
     }
@@ -105,6 +113,11 @@ struct RunStatus {
         for axis in coverage {
             let lowest = axis.lowest.map { "\"\($0.label.count > 40 ? String($0.label.prefix(40)) + "…" : $0.label)\" \($0.kept)/\($0.generated)" }
             lines.append("  coverage  \(axis.axis): \(axis.values) values seen; lowest yield: " + lowest.joined(separator: ", "))
+        }
+        if let diversity {
+            let m = diversity.metrics
+            func value(_ name: String) -> String { m[name].map { String(format: "%.3f", $0) } ?? "?" }
+            lines.append("  diversity distinct-1 \(value("distinct_1")), distinct-2 \(value("distinct_2")), compression ratio \(value("compression_ratio")), homogenization \(value("homogenization_rougel")) (\(diversity.final ? "final, " : "")\(diversity.records) kept records)")
         }
         lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)")
         var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"

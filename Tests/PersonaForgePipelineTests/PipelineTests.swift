@@ -31,8 +31,18 @@ import Testing
         #expect(coverage["kept"].int == counts.kept)
         #expect((coverage["tokens"].int ?? 0) > 0)
         await database.close()
+        // Diversity of the kept records, stored as the run's final snapshot.
+        let evaluation = try await harness.run(["evaluate", runID, "--json", "--save"])
+        #expect(evaluation.status == 0, "\(evaluation.output)")
+        let jsonLine = try #require(evaluation.output.split(separator: "\n").last { $0.hasPrefix("{") })
+        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Double])
+        if counts.kept > 0 {
+            #expect((metrics["distinct_1"] ?? 0) > 0)
+            #expect((metrics["compression_ratio"] ?? 0) > 0)  // below 1 for a few short texts: gzip headers dominate
+        }
         let status = try await harness.run(["status", runID])
         #expect(status.output.contains("coverage  persona: 4 values seen"))
+        #expect(status.output.contains("diversity"))
 
         // Export writes the kept records with provenance, one JSON object per line.
         let output = harness.directory.appendingPathComponent("kept.jsonl").path

@@ -47,6 +47,8 @@ pf_say "personaforge status $run_id --watch   (Ctrl-C stops the demo; the run ca
 stop_services
 trap - EXIT
 
+pf_say "personaforge evaluate $run_id --save   (diversity of the kept records)"
+"$personaforge" evaluate "$run_id" --save
 pf_say "generated records (first three kept)"
 "$personaforge" export "$run_id" --output "$PF_STATE_DIR/demo-$run_id.jsonl"
 head -n 3 "$PF_STATE_DIR/demo-$run_id.jsonl" | python3 -c '

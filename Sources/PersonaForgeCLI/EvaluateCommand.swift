@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PersonaForgeCore
+import PersonaForgeStore
+
+/// `personaforge evaluate RUN`: the diversity of a run's kept records, measured from
+/// PostgreSQL with the same metrics as `personaforge metrics`.
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure the diversity of a run's kept records (streamed from PostgreSQL) and optionally store the snapshot.",
+        discussion: """
+            Streams the kept texts in pages of 1,000 (constant memory apart from the metric \
+            sketches; exactness limits in docs/metrics.md). With --save the result is stored in \
+            metric_snapshots (marked final when the run has completed), where status and reports read it.
+            """
+    )
+
+    @OptionGroup var connections: ConnectionOptions
+    @OptionGroup var service: ServiceOptions
+
+    @Argument(help: "Run id or unique prefix.")
+    var run: String
+
+    @Flag(help: "Print one JSON object of metric name → value instead of a table.")
+    var json = false
+
+    @Flag(help: "Store the snapshot in metric_snapshots.")
+    var save = false
+
+    func run() async throws {
+        let database = try await connections.openDatabase(logger: service.logger("personaforge.evaluate"))
+        guard let summary = try await RunRepository(connection: database).summary(id: run) else {
+            printToStandardError("error: no run '\(run)' (or the prefix matches several)")
+            throw ExitCode(1)
+        }
+        var accumulator = DiversityAccumulator(configuration: DiversityConfiguration())
+        var lastPosition = "-1"
+        var lastSample = "-1"
+        var count = 0
+        while true {
+            let rows = try await database.query("""
+                SELECT position, sample, text FROM records
+                WHERE run_id = $1::uuid AND status = 'kept' AND (position, sample) > ($2::bigint, $3::int)
+                ORDER BY position, sample LIMIT 1000
+                """, [summary.id, lastPosition, lastSample])
+            if rows.isEmpty { break }
+            for row in rows { accumulator.add(row["text"].string ?? "") }
+            count += rows.count
+            lastPosition = rows.last?["position"].string ?? lastPosition
+            lastSample = rows.last?["sample"].string ?? lastSample
+        }
+        let metrics = accumulator.snapshot()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let encoded = String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        if save {
+            try await database.execute(
+                "INSERT INTO metric_snapshots (run_id, records_seen, is_final, metrics) VALUES ($1::uuid, $2, $3, $4::jsonb)",
+                [summary.id, String(count), summary.state == .completed ? "true" : "false", encoded]
+            )
+        }
+        if json {
+            print(encoded)
+        } else {
+            print(MetricsTable(metrics: metrics, source: "run \(summary.id) (\(count) kept records)", field: "text").text, terminator: "")
+        }
+    }
+}
