@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Offline validation of the deployment files (no cluster, no Docker engine):
+#
+#   1. renders every Kustomize overlay with `kubectl kustomize` (kustomize v5);
+#   2. validates every rendered core object against the Kubernetes OpenAPI
+#      schemas shipped in the PyPI package kubernetes-validate (strict: unknown
+#      fields are errors). CRDs it has no schema for (KEDA ScaledObject,
+#      TriggerAuthentication) are reported as SKIPPED and checked structurally
+#      in step 3 instead;
+#   3. checks PersonaForge's own rules on the rendered objects: securityContext
+#      everywhere, resources on every container, worker termination grace above
+#      its --grace-period, the KEDA trigger on the shard stream's length with
+#      minReplicaCount 0, placeholder-only Secrets;
+#   4. validates deploy/compose.yaml against the Compose Specification schema
+#      vendored in the PyPI package check-jsonschema (no engine needed).
+#
+# Exit status: 0 when everything passed, 1 on any validation error.
+#
+# Usage: Tests/reference/validate_k8s.sh            (from anywhere in the repo)
+# Env:   PF_K8S_VERSION (default 1.30.0), PF_K8S_VENV (default .local/venv-k8s),
+#        KUBECTL (default kubectl)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+K8S_VERSION="${PF_K8S_VERSION:-1.30.0}"
+VENV="${PF_K8S_VENV:-$ROOT/.local/venv-k8s}"
+KUBECTL="${KUBECTL:-kubectl}"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+
+if [[ ! -x "$VENV/bin/kubernetes-validate" || ! -x "$VENV/bin/check-jsonschema" ]]; then
+    echo "setting up $VENV (kubernetes-validate, check-jsonschema)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet kubernetes-validate check-jsonschema pyyaml
+fi
+
+failures=0
+overlays=()
+for dir in k8s/overlays/*/; do overlays+=("$(basename "$dir")"); done
+
+for overlay in "${overlays[@]}"; do
+    rendered="$OUT/$overlay.yaml"
+    echo "== $overlay: kubectl kustomize k8s/overlays/$overlay"
+    if ! "$KUBECTL" kustomize "k8s/overlays/$overlay" > "$rendered"; then
+        echo "FAIL render $overlay"; failures=$((failures + 1)); continue
+    fi
+    echo "   $(grep -c '^kind:' "$rendered") objects"
+
+    echo "== $overlay: kubernetes-validate --strict -k $K8S_VERSION"
+    # kubernetes-validate exits non-zero on invalid objects; missing schemas (CRDs)
+    # are WARN lines and do not change its exit status.
+    if "$VENV/bin/kubernetes-validate" --strict -k "$K8S_VERSION" "$rendered" > "$OUT/$overlay.log" 2>&1; then
+        status=0
+    else
+        status=$?
+    fi
+    passed=$(grep -c ' passed for resource ' "$OUT/$overlay.log" || true)
+    skipped=$(grep "Couldn't find schema" "$OUT/$overlay.log" | sed -E 's/.*for kind ([A-Za-z]+) with api version ([^ ]+).*/\1 (\2)/' | tr '\n' ',' | sed 's/,$//; s/,/, /g' || true)
+    echo "   passed: $passed; skipped (no schema, checked in policy step): ${skipped:-none}"
+    if [[ $status -ne 0 ]] || grep -qE '^(ERROR|CRITICAL)' "$OUT/$overlay.log"; then
+        grep -vE ' passed for resource |Couldn.t find schema' "$OUT/$overlay.log" || true
+        echo "FAIL schema $overlay"; failures=$((failures + 1))
+    fi
+
+    echo "== $overlay: PersonaForge policy checks"
+    if ! "$VENV/bin/python" - "$rendered" "$overlay" <<'PY'
+import re, sys, yaml
+
+path, overlay = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+errors = []
+
+def err(obj, msg):
+    errors.append(f"{obj['kind']}/{obj['metadata']['name']}: {msg}")
+
+def pod_spec(obj):
+    kind = obj["kind"]
+    if kind in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
+        return obj["spec"]["template"]["spec"]
+    if kind == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return None
+
+def arg_value(args, flag, env):
+    if flag not in args:
+        return None
+    value = args[args.index(flag) + 1]
+    m = re.fullmatch(r"\$\((\w+)\)", value)
+    return env.get(m.group(1)) if m else value
+
+configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+env_cm = next((v for k, v in configmaps.items() if k.startswith("personaforge-env")), {})
+
+for obj in docs:
+    spec = pod_spec(obj)
+    if spec is None:
+        continue
+    psc = spec.get("securityContext", {})
+    if psc.get("runAsNonRoot") is not True:
+        err(obj, "pod securityContext.runAsNonRoot must be true")
+    if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+        err(obj, "pod seccompProfile must be RuntimeDefault")
+    if spec.get("automountServiceAccountToken") is not False:
+        err(obj, "automountServiceAccountToken must be false")
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c.get("securityContext", {})
+        if sc.get("allowPrivilegeEscalation") is not False:
+            err(obj, f"container {c['name']}: allowPrivilegeEscalation must be false")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            err(obj, f"container {c['name']}: readOnlyRootFilesystem must be true")
+        if sc.get("capabilities", {}).get("drop") != ["ALL"]:
+            err(obj, f"container {c['name']}: capabilities.drop must be [ALL]")
+        res = c.get("resources", {})
+        for part in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                if r not in res.get(part, {}):
+                    err(obj, f"container {c['name']}: resources.{part}.{r} missing")
+    # PersonaForge services: grace periods and shared lease.
+    c0 = spec["containers"][0]
+    args = c0.get("args", [])
+    if args[:1] == ["worker"]:
+        grace = float(arg_value(args, "--grace-period", env_cm) or 20)
+        tgp = spec.get("terminationGracePeriodSeconds", 30)
+        if not tgp > grace:
+            err(obj, f"terminationGracePeriodSeconds {tgp} must exceed worker --grace-period {grace}")
+        if obj["kind"] == "Deployment" and "replicas" in obj["spec"]:
+            err(obj, "worker Deployment must not set replicas (KEDA owns them)")
+    if args[:1] in (["worker"], ["coordinator"]):
+        if arg_value(args, "--shard-lease", env_cm) != env_cm.get("PF_SHARD_LEASE"):
+            err(obj, "--shard-lease must come from PF_SHARD_LEASE (coordinator and worker must agree)")
+
+scaled = [d for d in docs if d["kind"] == "ScaledObject"]
+auths = {d["metadata"]["name"]: d for d in docs if d["kind"] == "TriggerAuthentication"}
+deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
+secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+if not scaled:
+    errors.append("no KEDA ScaledObject for the workers")
+for so in scaled:
+    if so["apiVersion"] != "keda.sh/v1alpha1":
+        err(so, "apiVersion must be keda.sh/v1alpha1")
+    spec = so["spec"]
+    if spec.get("scaleTargetRef", {}).get("name") not in deployments:
+        err(so, "scaleTargetRef does not name a rendered Deployment")
+    if spec.get("minReplicaCount") != 0:
+        err(so, "minReplicaCount must be 0 (scale to zero when idle)")
+    if not isinstance(spec.get("maxReplicaCount"), int) or spec["maxReplicaCount"] < 1:
+        err(so, "maxReplicaCount must be a positive integer")
+    for t in spec.get("triggers", []):
+        if t.get("type") != "redis-streams":
+            err(so, f"unexpected trigger type {t.get('type')}"); continue
+        md = t.get("metadata", {})
+        if not re.fullmatch(r"[^:]+:\{[^}]+\}:shards", md.get("stream", "")):
+            err(so, "trigger stream must be NS:{NS}:shards")
+        ns = env_cm.get("PERSONAFORGE_NAMESPACE", "pf")
+        if md.get("stream") != f"{ns}:{{{ns}}}:shards":
+            err(so, f"trigger stream {md.get('stream')} does not match PERSONAFORGE_NAMESPACE={ns}")
+        if "streamLength" not in md or not str(md["streamLength"]).isdigit():
+            err(so, "trigger must use streamLength (a number, as a string)")
+        for bad in ("consumerGroup", "lagCount", "lag", "pendingEntriesCount"):
+            if bad in md:
+                err(so, f"trigger must not set {bad}: with it KEDA scales on pending/lag, which XDEL makes useless")
+        if not (md.get("address") or md.get("host")):
+            err(so, "trigger needs address or host")
+        ref = t.get("authenticationRef", {}).get("name")
+        if ref and ref not in auths:
+            err(so, f"authenticationRef {ref} not rendered")
+for ta in auths.values():
+    for ref in ta["spec"].get("secretTargetRef", []):
+        if not {"parameter", "name", "key"} <= set(ref):
+            err(ta, "secretTargetRef entries need parameter, name, key")
+for s in secrets.values():
+    for k, v in {**s.get("stringData", {}), **s.get("data", {})}.items():
+        if "CHANGE_ME" not in str(v):
+            err(s, f"example Secret key {k} must hold a CHANGE_ME placeholder, not a value")
+
+for e in errors:
+    print("   FAIL", e)
+print(f"   {len(docs)} objects, {len(errors)} policy error(s)")
+sys.exit(1 if errors else 0)
+PY
+    then
+        failures=$((failures + 1))
+    fi
+done
+
+echo "== deploy/compose.yaml: check-jsonschema --builtin-schema vendor.compose-spec"
+if "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml; then
+    :
+else
+    echo "FAIL compose schema"; failures=$((failures + 1))
+fi
+
+if [[ $failures -ne 0 ]]; then
+    echo "validate_k8s: $failures failure(s)"
+    exit 1
+fi
+echo "validate_k8s: all overlays rendered and valid (${overlays[*]}); compose file valid"
