@@ -35,20 +35,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         var accumulator = DiversityAccumulator(configuration: DiversityConfiguration())
-        var lastPosition = "-1"
-        var lastSample = "-1"
         var count = 0
-        while true {
-            let rows = try await database.query("""
-                SELECT position, sample, text FROM records
-                WHERE run_id = $1::uuid AND status = 'kept' AND (position, sample) > ($2::bigint, $3::int)
-                ORDER BY position, sample LIMIT 1000
-                """, [summary.id, lastPosition, lastSample])
-            if rows.isEmpty { break }
+        try await RunRepository(connection: database).forEachPage(of: summary.id, status: "kept", columns: "text") { rows in
             for row in rows { accumulator.add(row["text"].string ?? "") }
             count += rows.count
-            lastPosition = rows.last?["position"].string ?? lastPosition
-            lastSample = rows.last?["sample"].string ?? lastSample
         }
         let metrics = accumulator.snapshot()
         let encoder = JSONEncoder()

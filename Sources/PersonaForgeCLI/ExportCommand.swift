@@ -39,29 +39,19 @@ struct ExportCommand: AsyncParsableCommand {
             printToStandardError("error: cannot write '\(output)'")
             throw ExitCode(1)
         }
-        var lastPosition = "-1"
-        var lastSample = "-1"
         var written = 0
-        while true {
-            let rows = try await database.query("""
-                SELECT json_build_object(
-                    'run_id', run_id, 'position', position, 'sample', sample, 'sample_position', sample_position,
-                    'status', status, 'text', text, 'condition', condition, 'steps', steps, 'model', model,
-                    'sampling', sampling, 'finish_reason', finish_reason, 'prompt_tokens', prompt_tokens,
-                    'completion_tokens', completion_tokens, 'prompt_hash', prompt_hash, 'reject_reason', reject_reason,
-                    'reject_detail', reject_detail, 'worker', worker, 'attempt', attempt, 'latency_ms', latency_ms,
-                    'created_at', created_at)::text AS line, position, sample
-                FROM records
-                WHERE run_id = $1::uuid AND ($2 = 'all' OR status = $2) AND (position, sample) > ($3::bigint, $4::int)
-                ORDER BY position, sample LIMIT 1000
-                """, [summary.id, status, lastPosition, lastSample])
-            if rows.isEmpty { break }
-            var chunk = ""
-            for row in rows { chunk += (row["line"].string ?? "{}") + "\n" }
-            handle.write(Data(chunk.utf8))
+        try await RunRepository(connection: database).forEachPage(of: summary.id, status: status == "all" ? nil : status, columns: """
+            json_build_object(
+                'run_id', run_id, 'position', position, 'sample', sample, 'sample_position', sample_position,
+                'status', status, 'text', text, 'condition', condition, 'steps', steps, 'model', model,
+                'sampling', sampling, 'finish_reason', finish_reason, 'prompt_tokens', prompt_tokens,
+                'completion_tokens', completion_tokens, 'prompt_hash', prompt_hash, 'reject_reason', reject_reason,
+                'reject_detail', reject_detail, 'duplicate_of_run_id', duplicate_of_run_id,
+                'duplicate_of_position', duplicate_of_position, 'duplicate_of_sample', duplicate_of_sample,
+                'worker', worker, 'attempt', attempt, 'latency_ms', latency_ms, 'created_at', created_at)::text AS line
+            """) { rows in
+            handle.write(Data(rows.map { ($0["line"].string ?? "{}") + "\n" }.joined().utf8))
             written += rows.count
-            lastPosition = rows.last?["position"].string ?? lastPosition
-            lastSample = rows.last?["sample"].string ?? lastSample
         }
         if let temporary {
             try handle.close()

@@ -112,7 +112,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func printSummary(_ id: String, database: PostgresConnection, runs: RunRepository, redis: RedisConnection) async throws {
         guard let status = try await RunStatus.read(id, database: database, runs: runs) else { return }
-        print(status.text(queue: nil, color: false))
+        print(status.text(queue: nil))
         let rows = try await database.query("""
             SELECT position, sample, text, condition::text AS condition FROM records
             WHERE run_id = $1::uuid AND status = 'kept' ORDER BY position, sample LIMIT $2

@@ -37,21 +37,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var leaseTTL: Double = 10
 
     func run() async throws {
-        let logger = service.logger("personaforge.coordinator")
-        let database = try await connections.openDatabase(logger: logger)
-        let redis = try await connections.openRedis(logger: logger)
-        let shutdown = ShutdownSignal()
-        shutdown.installSignalHandlers()
+        let started = try await service.start("coordinator", connections: connections)
         let coordinator = Coordinator(
-            redis: redis, runs: RunRepository(connection: database), layout: service.layout,
+            redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
             settings: CoordinatorSettings(
                 highWaterMark: highWaterMark, leaseTTL: .milliseconds(Int64(leaseTTL * 1000)),
                 shardLease: .milliseconds(Int64(lease.shardLease * 1000)), maxDeliveries: maxDeliveries,
                 name: ServiceOptions.processName("coordinator")
             ),
-            logger: logger
+            logger: started.logger
         )
-        try await coordinator.run(until: shutdown)
+        try await coordinator.run(until: started.shutdown)
     }
 }
 
@@ -83,23 +79,19 @@ struct WorkerCommand: AsyncParsableCommand {
     var requestTimeout: Double = 120
 
     func run() async throws {
-        let logger = service.logger("personaforge.worker")
-        let database = try await connections.openDatabase(logger: logger)
-        let redis = try await connections.openRedis(logger: logger)
-        let shutdown = ShutdownSignal()
-        shutdown.installSignalHandlers()
-        let http = HTTPClient(logger: logger)
+        let started = try await service.start("worker", connections: connections)
+        let http = HTTPClient(logger: started.logger)
         defer { http.shutdown() }
         let worker = Worker(
-            redis: redis, runs: RunRepository(connection: database), layout: service.layout,
+            redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
             settings: WorkerSettings(
                 name: ServiceOptions.processName("worker"), maxConcurrency: concurrency,
                 shardLease: .milliseconds(Int64(lease.shardLease * 1000)), gracePeriod: .milliseconds(Int64(gracePeriod * 1000)),
                 requestTimeout: .milliseconds(Int64(requestTimeout * 1000))
             ),
-            http: http, endpointOverride: try connections.endpointOverride(), logger: logger
+            http: http, endpointOverride: try connections.endpointOverride(), logger: started.logger
         )
-        try await worker.run(until: shutdown)
+        try await worker.run(until: started.shutdown)
     }
 }
 
@@ -118,15 +110,11 @@ struct ReducerCommand: AsyncParsableCommand {
     var batchCount: Int = 32
 
     func run() async throws {
-        let logger = service.logger("personaforge.reducer")
-        let database = try await connections.openDatabase(logger: logger)
-        let redis = try await connections.openRedis(logger: logger)
-        let shutdown = ShutdownSignal()
-        shutdown.installSignalHandlers()
+        let started = try await service.start("reducer", connections: connections)
         let reducer = Reducer(
-            redis: redis, writer: RecordWriter(connection: database), layout: service.layout,
-            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")), logger: logger
+            redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
+            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")), logger: started.logger
         )
-        try await reducer.run(until: shutdown)
+        try await reducer.run(until: started.shutdown)
     }
 }

@@ -70,6 +70,24 @@ struct ServiceOptions: ParsableArguments {
         return logger
     }
 
+    /// What a long-running service starts with: its logger, PostgreSQL (migrated),
+    /// Redis, and a shutdown signal wired to SIGTERM/SIGINT.
+    struct Started {
+        var logger: Logger
+        var database: PostgresConnection
+        var redis: RedisConnection
+        var shutdown: ShutdownSignal
+    }
+
+    func start(_ role: String, connections: ConnectionOptions) async throws -> Started {
+        let logger = logger("personaforge.\(role)")
+        let database = try await connections.openDatabase(logger: logger)
+        let redis = try await connections.openRedis(logger: logger)
+        let shutdown = ShutdownSignal()
+        shutdown.installSignalHandlers()
+        return Started(logger: logger, database: database, redis: redis, shutdown: shutdown)
+    }
+
     /// A name unique to this process, for leases and consumer names.
     static func processName(_ role: String) -> String {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"

@@ -38,7 +38,7 @@ struct StatusCommand: AsyncParsableCommand {
                     printToStandardError("error: no run '\(id)' (or the prefix matches several); list runs with `personaforge runs list`")
                     throw ExitCode(1)
                 }
-                text = status.text(queue: queue, color: terminal)
+                text = status.text(queue: queue)
                 finished = !status.run.state.isActive
             } else {
                 text = "queues\n" + queue.text + "\n\nruns\n" + RunsCommand.List.table(try await runs.list(limit: 10))

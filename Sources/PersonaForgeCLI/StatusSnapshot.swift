@@ -99,7 +99,7 @@ struct RunStatus {
         return Double(remaining) / recordsPerSecond
     }
 
-    func text(queue: QueueStatus?, color: Bool) -> String {
+    func text(queue: QueueStatus?) -> String {
         var lines: [String] = []
         let r = run
         let fraction = r.sampleCount > 0 ? Double(r.accounted) / Double(r.sampleCount) : 1

@@ -129,14 +129,12 @@ public struct Coordinator: Sendable {
         var moved = 0
         for entry in pending where entry.deliveries >= Int64(settings.maxDeliveries) {
             let found = try await redis.send("XRANGE", layout.shards, entry.id, entry.id)
-            let payload = try RedisStreamCommands.entries(ofReadReply: .array([.array([.bulk(Array(layout.shards.utf8)), found])])).first?[QueueCodec.field]
+            let payload = try RedisStreamCommands.entries(ofRangeReply: found).first?[QueueCodec.field]
             let lastError = try await redis.send("HGET", "\(layout.deadLetters):errors", entry.id).string
             let reason = "delivered \(entry.deliveries) times without being acknowledged (last worker \(entry.consumer))"
                 + (lastError.map { "; last error: \($0)" } ?? "")
             _ = try await redis.pipeline([
-                RedisStreamCommands.xadd(layout.deadLetters, fields: [
-                    ("d", payload ?? []), ("reason", Array(reason.utf8)), ("entry", Array(entry.id.utf8)),
-                ]),
+                layout.deadLetter(payload: payload, reason: reason, entry: entry.id),
                 RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
                 RedisCommand("XDEL", layout.shards, entry.id),
                 RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),

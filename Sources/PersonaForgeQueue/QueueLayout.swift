@@ -1,3 +1,5 @@
+public import PersonaForgeRedis
+
 /// The Redis keys of one PersonaForge deployment.
 ///
 /// Every key carries the hash tag `{namespace}`, so on Redis Cluster they all live in
@@ -24,4 +26,11 @@ public struct QueueLayout: Sendable, Hashable {
 
     public let workersGroup = "workers"
     public let reducersGroup = "reducers"
+
+    /// `XADD` to the dead-letter stream: the original payload, why, and the original entry id.
+    public func deadLetter(payload: [UInt8]?, reason: String, entry: String) -> RedisCommand {
+        RedisStreamCommands.xadd(deadLetters, fields: [
+            (QueueCodec.field, payload ?? []), ("reason", Array(reason.utf8)), ("entry", Array(entry.utf8)),
+        ])
+    }
 }

@@ -173,6 +173,15 @@ public enum RedisStreamCommands {
         return RedisCommand(arguments)
     }
 
+    /// Entries of an `XRANGE`/`XREVRANGE` reply.
+    public static func entries(ofRangeReply reply: RedisReply) throws(RedisError) -> [RedisStreamEntry] {
+        var entries: [RedisStreamEntry] = []
+        for element in reply.array ?? [] {
+            entries.append(try RedisStreamEntry(reply: element))
+        }
+        return entries
+    }
+
     /// Entries of an `XREADGROUP`/`XREAD` reply for a single stream (empty for a nil reply).
     public static func entries(ofReadReply reply: RedisReply) throws(RedisError) -> [RedisStreamEntry] {
         guard let streams = reply.array else { return [] }
@@ -181,9 +190,7 @@ public enum RedisStreamCommands {
             guard let parts = stream.array, parts.count == 2 else {
                 throw RedisError(.protocolError, "unexpected XREADGROUP reply shape")
             }
-            for element in parts[1].array ?? [] {
-                entries.append(try RedisStreamEntry(reply: element))
-            }
+            entries += try RedisStreamCommands.entries(ofRangeReply: parts[1])
         }
         return entries
     }

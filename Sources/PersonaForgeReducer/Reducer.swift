@@ -90,9 +90,7 @@ public struct Reducer: Sendable {
         let outcome = try await writer.write(reduced, dedup: dedup)
         var commands: [RedisCommand] = []
         for entry in garbage {
-            commands.append(RedisStreamCommands.xadd(layout.deadLetters, fields: [
-                ("d", entry[QueueCodec.field] ?? []), ("reason", Array("undecodable result batch".utf8)), ("entry", Array(entry.id.utf8)),
-            ]))
+            commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: "undecodable result batch", entry: entry.id))
         }
         let ids = entries.map(\.id)
         commands.append(RedisCommand(["XACK", layout.results, layout.reducersGroup] + ids))

@@ -186,6 +186,30 @@ public struct RunRepository: Sendable {
             """, [id]) == 1
     }
 
+    /// Calls `body` with a run's records in (position, sample) order, a page at a time,
+    /// so memory stays constant whatever the run size.
+    /// - Parameters:
+    ///   - status: only records with this status (`kept`, ...), or all when nil.
+    ///   - columns: the select list; `position` and `sample` are added for paging.
+    public func forEachPage(
+        of runID: String, status: String?, columns: String, pageSize: Int = 1000,
+        _ body: ([PostgresRow]) throws -> Void
+    ) async throws {
+        var lastPosition = "-1"
+        var lastSample = "-1"
+        while true {
+            let rows = try await connection.query("""
+                SELECT \(columns), position AS page_position, sample AS page_sample FROM records
+                WHERE run_id = $1::uuid AND ($2::text IS NULL OR status = $2) AND (position, sample) > ($3::bigint, $4::int)
+                ORDER BY position, sample LIMIT $5
+                """, [runID, status, lastPosition, lastSample, String(pageSize)])
+            if rows.isEmpty { return }
+            try body(Array(rows))
+            lastPosition = rows.last?["page_position"].string ?? lastPosition
+            lastSample = rows.last?["page_sample"].string ?? lastSample
+        }
+    }
+
     /// Distinct shards that have an outcome.
     public func finishedShardCount(_ id: String) async throws -> Int {
         try await connection.query("SELECT count(*) AS n FROM run_shards WHERE run_id::text = $1", [id]).first?["n"].int ?? 0

@@ -161,9 +161,7 @@ public struct Worker: Sendable {
     private func finish(_ entry: RedisStreamEntry, deadLetterReason: String?) async throws {
         var commands: [RedisCommand] = []
         if let deadLetterReason {
-            commands.append(RedisStreamCommands.xadd(layout.deadLetters, fields: [
-                ("d", entry[QueueCodec.field] ?? []), ("reason", Array(deadLetterReason.utf8)), ("entry", Array(entry.id.utf8)),
-            ]))
+            commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: deadLetterReason, entry: entry.id))
         }
         commands.append(RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id))
         commands.append(RedisCommand("XDEL", layout.shards, entry.id))
