@@ -20,19 +20,36 @@ public final class EmbeddingServer: Sendable {
         var childEnvironment = environment
         childEnvironment["OMP_WAIT_POLICY"] = "PASSIVE"
         let script = ProjectPaths.root.appendingPathComponent("deploy/local/llm_server.py").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("pf-embedding-server-\(port).log").path
+        logPath = log
         process = try ChildProcess(
             [python, script, "--host", "127.0.0.1", "--port", String(port), "--alias", model, "--embeddings",
              "--threads", "1", "--parallel", "2", "--context", "4096"],
-            environment: childEnvironment
+            environment: childEnvironment, logPath: log
         )
-        // The port opens once the model is loaded.
-        try Loopback.waitUntilListening(port: port, timeout: timeout)
+        // The port opens before the model is loaded (requests get 503 "Loading model");
+        // llm_server.py prints its "serving" line once the server is ready.
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if output.contains("llm_server: serving") { break }
+            if ContinuousClock.now >= deadline || output.contains("Traceback") || output.contains("llm_server: ") && !output.contains("serving") {
+                _ = process.terminate(signal: SIGKILL)
+                throw TestSupportError("the embedding server did not start within \(timeout); its output:\n\(output.suffix(2000))")
+            }
+            usleep(200_000)
+        }
     }
+
+    private let logPath: String
 
     /// `http://127.0.0.1:PORT/v1`.
     public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     public func stop() { _ = process.terminate() }
 
-    deinit { _ = process.terminate() }
+    deinit {
+        _ = process.terminate()
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
 }
