@@ -142,7 +142,14 @@ public final class LiveDiversityTracker: Sendable {
             partial.lastTouched = now
             partial.unsnapshotted = true
             if now - partial.lastPersist >= settings.persistInterval {
-                try DiversityStateStore.persist(run: run, reducer: reducer, accumulator: partial.accumulator, connection: connection)
+                let started = ContinuousClock.now
+                let bytes = try DiversityStateStore.persist(run: run, reducer: reducer, accumulator: partial.accumulator, connection: connection)
+                let elapsed = (ContinuousClock.now - started).components
+                let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+                logger.debug("persisted live diversity state", metadata: [
+                    "run": "\(run)", "records": "\(partial.accumulator.recordCount)", "bytes": "\(bytes)",
+                    "ms": "\(Int(milliseconds.rounded()))",
+                ])
                 partial.unpersisted = 0
                 partial.lastPersist = now
             } else {
