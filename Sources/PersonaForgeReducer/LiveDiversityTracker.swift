@@ -197,10 +197,18 @@ public final class LiveDiversityTracker: Sendable {
         }
     }
 
-    /// Whether any run has records not yet persisted or snapshotted (cheap; for idle loops).
+    /// Whether ``flush(connection:)`` has anything to do: records not yet persisted or
+    /// snapshotted, or a partial due for eviction (cheap; for idle loops).
     public var hasUnflushedWork: Bool {
-        partials.withLock { $0.values.contains { $0.unpersisted > 0 || $0.unsnapshotted } }
+        let now = clock()
+        let evictAfter = settings.evictAfter
+        return partials.withLock {
+            $0.values.contains { $0.unpersisted > 0 || $0.unsnapshotted || now - $0.lastTouched >= evictAfter }
+        }
     }
+
+    /// Runs whose partial is in memory (for tests and diagnostics).
+    public var runsInMemory: [String] { partials.withLock { $0.keys.sorted() } }
 
     private func writeSnapshots(connection: PostgresConnection, force: Bool) async {
         let now = clock()

@@ -213,6 +213,31 @@ import Testing
         }
     }
 
+    @Test func idlePartialsAreEvictedAndReloaded() async throws {
+        try await Self.withRun { run, connect in
+            let connection = try await connect()
+            let writer = RecordWriter(connection: connection)
+            let clock = LockedClock()
+            let tracker = LiveDiversityTracker(
+                reducer: "r", settings: LiveDiversitySettings(persistInterval: .seconds(3600), evictAfter: .seconds(60)),
+                logger: Self.logger, clock: { clock.now }
+            )
+            try await Self.write([Self.batch(run, shard: 0)], writer, tracker)
+            await tracker.flush(connection: connection)
+            #expect(tracker.runsInMemory == [run])
+            #expect(tracker.hasUnflushedWork == false)
+            clock.advance(by: .seconds(61))
+            #expect(tracker.hasUnflushedWork)
+            await tracker.flush(connection: connection)
+            #expect(tracker.runsInMemory.isEmpty)
+            // More records later: the partial comes back from PostgreSQL and goes on.
+            try await Self.write([Self.batch(run, shard: 1)], writer, tracker)
+            await tracker.flush(connection: connection)
+            #expect(try await Self.count("SELECT records AS n FROM diversity_states WHERE run_id = $1::uuid", run, connection) == 12)
+            await connection.close()
+        }
+    }
+
     @Test func aStateWrittenWithOtherLimitsIsAClearError() async throws {
         try await Self.withRun { run, connect in
             let connection = try await connect()
@@ -234,4 +259,15 @@ import Testing
             await connection.close()
         }
     }
+}
+
+/// A settable clock for the tracker's intervals.
+final class LockedClock: @unchecked Sendable {
+    // @unchecked Sendable: `offset` is only touched under `lock`.
+    private let lock = NSLock()
+    private let start = ContinuousClock.now
+    private var offset: Duration = .zero
+
+    var now: ContinuousClock.Instant { lock.withLock { start + offset } }
+    func advance(by duration: Duration) { lock.withLock { offset += duration } }
 }
