@@ -13,6 +13,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             Streams the kept texts in pages of 1,000 (constant memory apart from the metric \
             sketches; exactness limits in docs/metrics.md). With --save the result is stored in \
             metric_snapshots (marked final when the run has completed), where status and reports read it.
+            With --embeddings it also embeds a deterministic sample of the kept records through \
+            /v1/embeddings and adds embedding_mean_cosine_distance and embedding_vendi_score.
             """
     )
 
@@ -28,19 +30,39 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Store the snapshot in metric_snapshots.")
     var save = false
 
+    @OptionGroup var embedding: EmbeddingOptions
+
     func run() async throws {
         let database = try await connections.openDatabase(logger: service.logger("personaforge.evaluate"))
         guard let summary = try await RunRepository(connection: database).summary(id: run) else {
             printToStandardError("error: no run '\(run)' (or the prefix matches several)")
             throw ExitCode(1)
         }
+        // Resolved before the scan, so a bad key file fails fast.
+        let embeddingEndpoint = embedding.embeddings ? try embedding.endpoint(connections: connections) : nil
         var accumulator = DiversityAccumulator(configuration: DiversityConfiguration())
+        var sampler = embedding.sampler()
         var count = 0
+        let sampling = embedding.embeddings
         try await RunRepository(connection: database).forEachPage(of: summary.id, status: "kept", columns: "text") { rows in
-            for row in rows { accumulator.add(row["text"].string ?? "") }
+            for row in rows {
+                let text = row["text"].string ?? ""
+                accumulator.add(text)
+                if sampling { sampler.offer(text) }
+            }
             count += rows.count
         }
-        let metrics = accumulator.snapshot()
+        var metrics = accumulator.snapshot()
+        if let embeddingEndpoint {
+            do {
+                for (name, value) in try await sampler.measure(endpoint: embeddingEndpoint, batchSize: embedding.embeddingBatch) {
+                    metrics[name] = value
+                }
+            } catch {
+                printToStandardError("error: embedding diversity via \(embeddingEndpoint): \(error)")
+                throw ExitCode(1)
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let encoded = String(decoding: try encoder.encode(metrics), as: UTF8.self)

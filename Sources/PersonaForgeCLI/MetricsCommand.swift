@@ -4,7 +4,7 @@ import PersonaForgeCore
 
 /// `personaforge metrics --input FILE.jsonl --field text [--json]`: streams a
 /// JSONL file and prints its text-diversity metrics (docs/metrics.md).
-struct MetricsCommand: ParsableCommand {
+struct MetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
         abstract: "Measure the diversity of the texts in a JSONL file (distinct-n, entropy, compression ratio, ...).",
@@ -34,12 +34,17 @@ struct MetricsCommand: ParsableCommand {
     @Option(help: "Seed of the record samples.")
     var seed: UInt64 = 0
 
+    @OptionGroup var embedding: EmbeddingOptions
+
     func validate() throws {
         guard homogenizationSample >= 0 else { throw ValidationError("--homogenization-sample must be at least 0") }
         guard exactLimit >= 1 else { throw ValidationError("--exact-limit must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
+        // The LLM connection variables (PERSONAFORGE_LLM_*) are the embedding endpoint's fallback.
+        let embeddingEndpoint = embedding.embeddings ? try embedding.endpoint(connections: try ConnectionOptions.parse([])) : nil
+        var sampler = embedding.sampler()
         var configuration = DiversityConfiguration()
         configuration.homogenizationSampleSize = homogenizationSample
         configuration.exactNGramLimit = exactLimit
@@ -52,13 +57,24 @@ struct MetricsCommand: ParsableCommand {
             while let line = try readLine(&reader, number: extractor.lineNumber + 1) {
                 if let text = try extractor.text(fromLine: line) {
                     accumulator.add(text)
+                    if embeddingEndpoint != nil { sampler.offer(text) }
                 }
             }
         } catch {
             FileHandle.standardError.write(Data("\(error.description)\n".utf8))
             throw ExitCode(2)
         }
-        let metrics = accumulator.snapshot()
+        var metrics = accumulator.snapshot()
+        if let embeddingEndpoint {
+            do {
+                for (name, value) in try await sampler.measure(endpoint: embeddingEndpoint, batchSize: embedding.embeddingBatch) {
+                    metrics[name] = value
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: embedding diversity via \(embeddingEndpoint): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -109,11 +109,30 @@ struct ReducerCommand: AsyncParsableCommand {
     @Option(help: "Result batches written per transaction.")
     var batchCount: Int = 32
 
+    @Flag(inversion: .prefixedNo, help: "Keep diversity metrics of kept records live (docs/metrics.md, \"Live diversity\").")
+    var liveDiversity = true
+
+    @Option(help: "Seconds between stores of this reducer's live diversity state (records in between are listed as pending).")
+    var diversityPersistSeconds: Double = 5
+
+    @Option(help: "Seconds between live diversity snapshots of a run in metric_snapshots.")
+    var diversitySnapshotSeconds: Double = 10
+
+    func validate() throws {
+        guard diversityPersistSeconds >= 0 else { throw ValidationError("--diversity-persist-seconds must be 0 or more") }
+        guard diversitySnapshotSeconds >= 0 else { throw ValidationError("--diversity-snapshot-seconds must be 0 or more") }
+    }
+
     func run() async throws {
         let started = try await service.start("reducer", connections: connections)
+        let live = liveDiversity ? LiveDiversitySettings(
+            persistInterval: .milliseconds(Int64(diversityPersistSeconds * 1000)),
+            snapshotInterval: .milliseconds(Int64(diversitySnapshotSeconds * 1000))
+        ) : nil
         let reducer = Reducer(
             redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
-            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")), logger: started.logger
+            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")),
+            liveDiversity: live, logger: started.logger
         )
         try await reducer.run(until: started.shutdown)
     }

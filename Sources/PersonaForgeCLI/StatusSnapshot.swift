@@ -51,7 +51,8 @@ struct RunStatus {
     var reasons: [(status: String, reason: String, count: Int64)]
     /// Per axis: values seen, and the lowest-yield values (label, kept, generated).
     var coverage: [(axis: String, values: Int64, lowest: [(label: String, kept: Int64, generated: Int64)])] = []
-    /// The latest stored diversity snapshot (`personaforge evaluate --save`): records seen, metrics.
+    /// The diversity snapshot to show: the final one if any (`personaforge evaluate --save`
+    /// on a completed run), else the latest (live ones come from the reducers).
     var diversity: (records: Int64, final: Bool, metrics: [String: Double])?
     var recentRecords: Int64
     var recentTokens: Int64
@@ -80,7 +81,7 @@ struct RunStatus {
         }
         var diversity: (records: Int64, final: Bool, metrics: [String: Double])?
         if let row = try await database.query(
-            "SELECT records_seen, is_final, metrics::text AS metrics FROM metric_snapshots WHERE run_id = $1::uuid ORDER BY taken_at DESC LIMIT 1", [run.id]
+            "SELECT records_seen, is_final, metrics::text AS metrics FROM metric_snapshots WHERE run_id = $1::uuid ORDER BY is_final DESC, taken_at DESC LIMIT 1", [run.id]
         ).first, let metrics = try? JSONDecoder().decode([String: Double].self, from: Data((row["metrics"].string ?? "{}").utf8)) {
             diversity = (row["records_seen"].int64 ?? 0, row["is_final"].bool ?? false, metrics)
         }
@@ -117,7 +118,12 @@ struct RunStatus {
         if let diversity {
             let m = diversity.metrics
             func value(_ name: String) -> String { m[name].map { String(format: "%.3f", $0) } ?? "?" }
-            lines.append("  diversity distinct-1 \(value("distinct_1")), distinct-2 \(value("distinct_2")), compression ratio \(value("compression_ratio")), homogenization \(value("homogenization_rougel")) (\(diversity.final ? "final, " : "")\(diversity.records) kept records)")
+            let kind = diversity.final ? "final, " : m["live"] == 1 ? "live, " : ""
+            var line = "  diversity distinct-1 \(value("distinct_1")), distinct-2 \(value("distinct_2")), compression ratio \(value("compression_ratio")), homogenization \(value("homogenization_rougel"))"
+            if m["embedding_vendi_score"] != nil {
+                line += ", embedding distance \(value("embedding_mean_cosine_distance")), Vendi \(value("embedding_vendi_score"))"
+            }
+            lines.append(line + " (\(kind)\(diversity.records) kept records)")
         }
         lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)")
         var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"

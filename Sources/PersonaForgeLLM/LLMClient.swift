@@ -29,6 +29,20 @@ public struct LLMClient: Sendable {
         return try ChatCompletion.decode(response.body)
     }
 
+    /// `POST /embeddings`: one vector per input, in input order. An empty input list
+    /// makes no request.
+    public func embeddings(_ request: EmbeddingRequest) async throws(LLMError) -> EmbeddingResponse {
+        if request.inputs.isEmpty { return EmbeddingResponse(model: request.model, vectors: [], promptTokens: 0) }
+        let body: [UInt8]
+        do {
+            body = try request.encoded()
+        } catch {
+            throw LLMError(.badRequest, "cannot encode the embeddings request: \(error)")
+        }
+        let response = try await send(HTTPRequest.postJSON(url: endpoint.url("embeddings"), body: body, headers: authorization, timeout: timeout))
+        return try EmbeddingResponse.decode(response.body, expectedCount: request.inputs.count)
+    }
+
     /// `GET /models`: the model names the endpoint serves.
     public func models() async throws(LLMError) -> [String] {
         let response = try await send(HTTPRequest(url: endpoint.url("models"), headers: authorization, timeout: .seconds(10)))
@@ -65,6 +79,9 @@ public struct LLMClient: Sendable {
                            status: response.status)
         case 404:
             throw LLMError(.notFound, "\(target): 404 (does the base URL end in /v1? is the model name right?): \(detail)", status: 404)
+        case 501:
+            // Not implemented is permanent: e.g. llama.cpp serves /embeddings only when started with --embeddings.
+            throw LLMError(.notFound, "\(target): 501 the server does not implement this route (for embeddings, use a server started in embedding mode): \(detail)", status: 501)
         case 500...:
             throw LLMError(.serverError, "\(target): server error \(response.status): \(detail)",
                            status: response.status, retryAfter: LLMClient.retryAfter(response.header("Retry-After")))

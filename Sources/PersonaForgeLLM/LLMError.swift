@@ -11,7 +11,7 @@ public struct LLMError: Error, Sendable, CustomStringConvertible {
         case serverError
         /// 401/403: the API key is missing or rejected.
         case unauthorized
-        /// 404 on the model or the route.
+        /// 404 on the model or the route, or 501 (the server does not implement the route).
         case notFound
         /// Another 4xx: the request itself is wrong and retrying will not help.
         case badRequest

@@ -34,11 +34,13 @@ public struct Reducer: Sendable {
     public let settings: ReducerSettings
     public let stage: any ReductionStage
     public let logger: Logger
+    /// Live diversity of the kept records this reducer inserts (nil: off).
+    public let liveDiversity: LiveDiversityTracker?
     private let plans = LockedBox<[String: DedupPlan?]>([:])
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
-        stage: any ReductionStage = PassThroughStage(), logger: Logger
+        stage: any ReductionStage = PassThroughStage(), liveDiversity: LiveDiversitySettings? = LiveDiversitySettings(), logger: Logger
     ) {
         self.redis = redis
         self.writer = writer
@@ -46,6 +48,7 @@ public struct Reducer: Sendable {
         self.settings = settings
         self.stage = stage
         self.logger = logger
+        self.liveDiversity = liveDiversity.map { LiveDiversityTracker(reducer: settings.name, settings: $0, logger: logger) }
     }
 
     public func run(until shutdown: ShutdownSignal) async throws {
@@ -58,6 +61,7 @@ public struct Reducer: Sendable {
                 await shutdown.sleep(for: .seconds(1))
             }
         }
+        await liveDiversity?.flush(connection: writer.connection)
     }
 
     /// Reads, stores and acknowledges one group of batches; returns how many records were new.
@@ -71,7 +75,11 @@ public struct Reducer: Sendable {
                 layout.results, group: layout.reducersGroup, consumer: settings.name, count: settings.batchCount, block: settings.block
             )
         }
-        if entries.isEmpty { return 0 }
+        if entries.isEmpty {
+            // Idle: bring the live diversity state and snapshots up to date.
+            if let liveDiversity, liveDiversity.hasUnflushedWork { await liveDiversity.flush(connection: writer.connection) }
+            return 0
+        }
         var batches: [ResultBatch] = []
         var garbage: [RedisStreamEntry] = []
         for entry in entries {
@@ -87,7 +95,14 @@ public struct Reducer: Sendable {
         for runID in Set(reduced.map(\.shard.runID)) {
             if let plan = try await dedupPlan(for: runID) { dedup[runID] = plan }
         }
-        let outcome = try await writer.write(reduced, dedup: dedup)
+        let outcome: RecordWriter.Outcome
+        do {
+            outcome = try await writer.write(reduced, dedup: dedup, hook: liveDiversity?.transactionHook())
+            liveDiversity?.committed()
+        } catch {
+            liveDiversity?.rolledBack()
+            throw error
+        }
         var commands: [RedisCommand] = []
         for entry in garbage {
             commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: "undecodable result batch", entry: entry.id))
@@ -96,6 +111,7 @@ public struct Reducer: Sendable {
         commands.append(RedisCommand(["XACK", layout.results, layout.reducersGroup] + ids))
         commands.append(RedisCommand(["XDEL", layout.results] + ids))
         _ = try await redis.pipeline(commands)
+        await liveDiversity?.writeDueSnapshots(connection: writer.connection)
         logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
         return outcome.inserted
     }

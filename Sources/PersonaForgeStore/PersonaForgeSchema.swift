@@ -11,6 +11,7 @@ public enum PersonaForgeSchema {
     public static let migrations: [Migration] = [
         initialSchema,
         distributedRunSchema,
+        liveDiversitySchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

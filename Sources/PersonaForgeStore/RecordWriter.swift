@@ -20,7 +20,30 @@ public struct RecordWriter: Sendable {
         public var inserted: Int
         /// Shards newly marked done.
         public var shards: Int
+        /// The kept records this transaction really inserted, in arrival order
+        /// (a redelivered record is absent: an earlier transaction stored it).
+        public var kept: [KeptRecord] = []
     }
+
+    /// A kept record newly inserted by one write.
+    public struct KeptRecord: Sendable, Equatable {
+        public var run: String
+        public var position: Int64
+        public var sample: Int
+        /// The text as stored.
+        public var text: String
+
+        public init(run: String, position: Int64, sample: Int, text: String) {
+            self.run = run
+            self.position = position
+            self.sample = sample
+            self.text = text
+        }
+    }
+
+    /// Work done inside the write transaction, after the insert, with the kept records
+    /// it really inserted (e.g. live diversity state): it commits or rolls back with them.
+    public typealias TransactionHook = @Sendable (isolated PostgresConnection, [KeptRecord]) throws -> Void
 
     static let columns = [
         "run_id", "position", "sample", "sample_position", "condition", "prompt_hash", "text", "steps", "sampling",
@@ -29,8 +52,9 @@ public struct RecordWriter: Sendable {
     ]
 
     /// Stores the batches; returns what was new. Runs with a ``DedupPlan`` in `dedup`
-    /// have their new kept records checked for near duplicates first.
-    public func write(_ batches: [ResultBatch], dedup: [String: DedupPlan] = [:]) async throws -> Outcome {
+    /// have their new kept records checked for near duplicates first; `hook` runs in
+    /// the same transaction with the kept records really inserted.
+    public func write(_ batches: [ResultBatch], dedup: [String: DedupPlan] = [:], hook: TransactionHook? = nil) async throws -> Outcome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var rows: [[String?]] = []
@@ -63,6 +87,18 @@ public struct RecordWriter: Sendable {
             }
         }
         let signedRecords = signed
+        // Kept records in arrival order (a batch may carry a key twice only if a worker
+        // is broken; the first one wins, as the insert does).
+        var keptCandidates: [KeptRecord] = []
+        for batch in batches {
+            for record in batch.records where record.status == .kept {
+                keptCandidates.append(KeptRecord(
+                    run: batch.shard.runID, position: Int64(record.conditionPosition), sample: record.sampleIndex,
+                    text: Self.withoutNUL(record.text)
+                ))
+            }
+        }
+        let keptInArrivalOrder = keptCandidates
         let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
         let columns = Self.columns
         return try await connection.transaction { connection in
@@ -88,11 +124,11 @@ public struct RecordWriter: Sendable {
                 index.signatureRows += resolution.signatureRows
             }
             let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
-            let inserted = try connection.query("""
+            let insertedRows = try connection.query("""
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
                     ON CONFLICT (run_id, position, sample) DO NOTHING
-                    RETURNING run_id, status, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                    RETURNING run_id, position, sample, status, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
                 ), coverage AS (
                     -- Yield per axis value: which personas / topics produce usable data.
                     INSERT INTO axis_coverage AS a (run_id, axis, value_index, value_label, generated, kept, filtered, failed, duplicate, tokens)
@@ -125,8 +161,22 @@ public struct RecordWriter: Sendable {
                     FROM totals WHERE runs.id = totals.run_id
                     RETURNING totals.n
                 )
-                SELECT coalesce(sum(n), 0)::bigint AS n FROM updated
-                """).first?["n"].int ?? 0
+                -- One row at least (the count), plus the keys of the kept records inserted.
+                SELECT (SELECT coalesce(sum(n), 0)::bigint FROM updated) AS n, k.run_id, k.position, k.sample
+                FROM (SELECT 1) AS one
+                LEFT JOIN (SELECT run_id::text AS run_id, position, sample FROM inserted WHERE status = 'kept') AS k ON true
+                """)
+            let inserted = insertedRows.first?["n"].int ?? 0
+            var insertedKept = Set<String>()
+            for row in insertedRows {
+                if let run = row["run_id"].string, let position = row["position"].string, let sample = row["sample"].string {
+                    insertedKept.insert("\(run):\(position):\(sample)")
+                }
+            }
+            var kept: [KeptRecord] = []
+            for record in keptInArrivalOrder where insertedKept.remove("\(record.run):\(record.position):\(record.sample)") != nil {
+                kept.append(record)
+            }
             if !index.bandRows.isEmpty {
                 try connection.copy(into: "lsh_bands", columns: ["scope", "band", "bucket", "run_id", "position", "sample"], rows: index.bandRows)
                 try connection.copy(into: "record_signatures", columns: ["run_id", "position", "sample", "signature"], rows: index.signatureRows)
@@ -142,7 +192,8 @@ public struct RecordWriter: Sendable {
                     UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
-            return Outcome(inserted: inserted, shards: shards)
+            try hook?(connection, kept)
+            return Outcome(inserted: inserted, shards: shards, kept: kept)
         }
     }
 

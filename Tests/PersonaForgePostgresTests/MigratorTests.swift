@@ -113,8 +113,8 @@ struct MigratorTests {
                 [schema.name]
             ).map { $0["table_name"].string ?? "" }
             #expect(tables == [
-                "axis_coverage", "lsh_bands", "metric_snapshots", "record_signatures", "records", "run_shards", "runs",
-                "schema_migrations",
+                "axis_coverage", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
+                "records", "run_shards", "runs", "schema_migrations",
             ])
 
             // The same config may run twice (`submit --new`); the same run id may not.

@@ -3,9 +3,11 @@
 xllamacpp embeds llama.cpp's own server (the same code as `llama-server`) but has no
 command line of its own; this script is that command line. It serves
 /v1/chat/completions, /v1/completions, /v1/models and /health on the given address,
-fully offline, and runs until SIGTERM or SIGINT.
+fully offline, and runs until SIGTERM or SIGINT. With --embeddings it also serves
+/v1/embeddings (mean-pooled hidden states of the same model; chat keeps working).
 
     python llm_server.py --port 8088 --alias smollm2-135m-instruct --threads 1
+    python llm_server.py --port 8089 --alias smollm2-embed --embeddings
 """
 
 import argparse
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--parallel", type=int, default=4, help="concurrent request slots")
     parser.add_argument("--context", type=int, default=8192, help="total context, split across slots")
+    parser.add_argument("--embeddings", action="store_true", help="also serve /v1/embeddings (mean pooling)")
     parser.add_argument("--pidfile")
     args = parser.parse_args()
 
@@ -51,6 +54,9 @@ def main() -> None:
     params.cpuparams_batch.n_threads = args.threads
     params.n_parallel = args.parallel
     params.n_ctx = args.context
+    if args.embeddings:
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
 
     server = xllamacpp.Server(params)
     if args.pidfile:

@@ -1,0 +1,158 @@
+import Foundation
+public import PersonaForgeCore
+public import PersonaForgePostgres
+
+/// The SQL of live diversity (schema version 3): per-(run, reducer) partial
+/// `DiversityAccumulator`s in `diversity_states`, the records each reducer inserted
+/// since its last persist in `diversity_pending`, and live rows of `metric_snapshots`.
+///
+/// Invariant: every kept record a reducer inserted is in exactly one place — folded
+/// into that reducer's persisted state, or listed in its pending rows — because both
+/// are written in the transaction that inserts the record, and a persist deletes the
+/// pending rows it folded in the same transaction. Merging every partial of a run
+/// with its pending records therefore counts each kept record exactly once, whatever
+/// reducer died when.
+///
+/// Every method takes the connection `isolated`, so it runs inside the caller's
+/// transaction (`connection.transaction { try DiversityStateStore.merged(…, connection: $0) }`).
+public enum DiversityStateStore {
+    /// One reducer's partial: the accumulator and how many kept records it holds.
+    public struct Partial: Sendable {
+        public var accumulator: DiversityAccumulator
+        /// Records listed in `diversity_pending` that were folded into `accumulator` on load.
+        public var pendingRecords: Int
+    }
+
+    /// A run's merged live state.
+    public struct Merged: Sendable {
+        public var accumulator: DiversityAccumulator
+        /// Reducer partials merged (persisted or pending only).
+        public var partials: Int
+        /// Of the records, how many came from pending rows (not yet persisted).
+        public var pendingRecords: Int
+    }
+
+    /// `reducer`'s partial of `runID` as persisted plus its pending records, or nil
+    /// when it has neither (a new partial starts empty).
+    public static func partial(
+        run runID: String, reducer: String, configuration: DiversityConfiguration, connection: isolated PostgresConnection
+    ) throws -> Partial? {
+        let row = try connection.query(
+            "SELECT state FROM diversity_states WHERE run_id = $1::uuid AND reducer = $2", [runID, reducer]
+        ).first
+        var accumulator = DiversityAccumulator(configuration: configuration)
+        if let row {
+            accumulator = try decode(row["state"].string ?? "", run: runID, reducer: reducer, configuration: configuration)
+        }
+        let pending = try pendingTexts(run: runID, reducer: reducer, connection: connection)
+        if row == nil && pending.isEmpty { return nil }
+        for text in pending { accumulator.add(text) }
+        return Partial(accumulator: accumulator, pendingRecords: pending.count)
+    }
+
+    /// Lists newly inserted kept records as pending for `reducer` (in arrival order).
+    public static func appendPending(
+        run runID: String, reducer: String, records: [(position: Int64, sample: Int)], connection: isolated PostgresConnection
+    ) throws {
+        if records.isEmpty { return }
+        try connection.copy(
+            into: "diversity_pending", columns: ["run_id", "reducer", "position", "sample"],
+            rows: records.map { [runID, reducer, String($0.position), String($0.sample)] }
+        )
+    }
+
+    /// Stores `accumulator` as `reducer`'s partial of `runID` and drops its pending
+    /// rows (which `accumulator` must already hold). Returns the encoded size in bytes.
+    @discardableResult
+    public static func persist(
+        run runID: String, reducer: String, accumulator: DiversityAccumulator, connection: isolated PostgresConnection
+    ) throws -> Int {
+        let state = String(decoding: try JSONEncoder().encode(accumulator), as: UTF8.self)
+        try connection.execute("""
+            INSERT INTO diversity_states (run_id, reducer, records, state, state_bytes) VALUES ($1::uuid, $2, $3, $4, $5)
+            ON CONFLICT (run_id, reducer) DO UPDATE SET records = EXCLUDED.records, state = EXCLUDED.state,
+                state_bytes = EXCLUDED.state_bytes, updated_at = now()
+            """, [runID, reducer, String(accumulator.recordCount), state, String(state.utf8.count)])
+        try connection.execute("DELETE FROM diversity_pending WHERE run_id = $1::uuid AND reducer = $2", [runID, reducer])
+        return state.utf8.count
+    }
+
+    /// Every partial of `runID` (persisted states and pending records of every
+    /// reducer, in reducer-name order) merged into one accumulator.
+    public static func merged(
+        run runID: String, configuration: DiversityConfiguration, connection: isolated PostgresConnection
+    ) throws -> Merged {
+        var states: [String: String] = [:]
+        for row in try connection.query("SELECT reducer, state FROM diversity_states WHERE run_id = $1::uuid", [runID]) {
+            states[row["reducer"].string ?? ""] = row["state"].string ?? ""
+        }
+        var reducers = Set(states.keys)
+        for row in try connection.query("SELECT DISTINCT reducer FROM diversity_pending WHERE run_id = $1::uuid", [runID]) {
+            reducers.insert(row["reducer"].string ?? "")
+        }
+        var total = DiversityAccumulator(configuration: configuration)
+        var pendingRecords = 0
+        for reducer in reducers.sorted() {
+            var partial = DiversityAccumulator(configuration: configuration)
+            if let state = states[reducer] {
+                partial = try decode(state, run: runID, reducer: reducer, configuration: configuration)
+            }
+            let pending = try pendingTexts(run: runID, reducer: reducer, connection: connection)
+            for text in pending { partial.add(text) }
+            pendingRecords += pending.count
+            total.merge(partial)
+        }
+        return Merged(accumulator: total, partials: reducers.count, pendingRecords: pendingRecords)
+    }
+
+    /// Stores a snapshot in `metric_snapshots`.
+    public static func insertSnapshot(
+        run runID: String, records: Int, isFinal: Bool, metrics: DiversityMetrics, connection: isolated PostgresConnection
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try connection.execute(
+            "INSERT INTO metric_snapshots (run_id, records_seen, is_final, metrics) VALUES ($1::uuid, $2, $3, $4::jsonb)",
+            [runID, String(records), isFinal ? "true" : "false", String(decoding: try encoder.encode(metrics), as: UTF8.self)]
+        )
+    }
+
+    /// Seconds since the newest live (not final) snapshot of the run that carries the
+    /// `live` marker, or nil when there is none.
+    public static func secondsSinceLiveSnapshot(run runID: String, connection: isolated PostgresConnection) throws -> Double? {
+        try connection.query("""
+            SELECT extract(epoch FROM now() - max(taken_at))::float8 AS age FROM metric_snapshots
+            WHERE run_id = $1::uuid AND NOT is_final AND metrics ? 'live'
+            """, [runID]).first?["age"].double
+    }
+
+    private static func pendingTexts(run runID: String, reducer: String, connection: isolated PostgresConnection) throws -> [String] {
+        try connection.query("""
+            SELECT r.text FROM diversity_pending p
+            JOIN records r ON r.run_id = p.run_id AND r.position = p.position AND r.sample = p.sample
+            WHERE p.run_id = $1::uuid AND p.reducer = $2 ORDER BY p.seq
+            """, [runID, reducer]).map { $0["text"].string ?? "" }
+    }
+
+    private static func decode(
+        _ state: String, run runID: String, reducer: String, configuration: DiversityConfiguration
+    ) throws -> DiversityAccumulator {
+        let accumulator: DiversityAccumulator
+        do {
+            accumulator = try JSONDecoder().decode(DiversityAccumulator.self, from: Data(state.utf8))
+        } catch {
+            throw DiversityStateError(message: "the live diversity state of run \(runID) from reducer '\(reducer)' does not decode (\(error)); delete that row of diversity_states and rebuild it with `personaforge evaluate \(runID) --save`")
+        }
+        guard accumulator.configuration == configuration else {
+            throw DiversityStateError(message: "the live diversity state of run \(runID) from reducer '\(reducer)' was written with other limits than this reducer's; run reducers of one version together (or delete the run's diversity_states rows and rely on `personaforge evaluate \(runID) --save`)")
+        }
+        return accumulator
+    }
+}
+
+/// Live diversity state that cannot be used.
+public struct DiversityStateError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong and what to do about it.
+    public var message: String
+    public var description: String { message }
+}
