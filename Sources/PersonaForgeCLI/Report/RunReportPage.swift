@@ -131,10 +131,14 @@ enum RunReportPage {
                            note("No metric snapshot yet: run `personaforge evaluate \(report.run.id) --save` to measure the kept records."))
         }
         let names = DiversityMetrics(values: snapshot.metrics).orderedNames
-        let rows = names.map { [$0, MetricsTable.format(snapshot.metrics[$0] ?? 0)] }
+        // Side by side in three tables, so a long list stays short on the page.
+        let perColumn = max(1, (names.count + 2) / 3)
+        let columns = stride(from: 0, to: names.count, by: perColumn).map { start in
+            table(["metric", "value"], names[start..<min(names.count, start + perColumn)].map { [$0, MetricsTable.format(snapshot.metrics[$0] ?? 0)] })
+        }
         return section("metrics", "Diversity metrics",
                        note("Latest of \(report.snapshots.count) snapshot\(report.snapshots.count == 1 ? "" : "s"): \(snapshot.isFinal ? "final" : "live"), taken \(snapshot.takenAt), over \(SVGFormat.count(snapshot.recordsSeen)) kept records. Definitions: docs/metrics.md.")
-                        + table(["metric", "value"], rows))
+                        + "<div class=\"columns\">" + columns.joined() + "</div>")
     }
 
     private static func rejects(_ report: RunReport) -> String {
@@ -283,5 +287,6 @@ enum RunReportPage {
         .sample.status-filtered { border-left-color: #e0a526; } .sample.status-failed { border-left-color: #c0392b; } .sample.status-duplicate { border-left-color: #7b5ea7; }
         .sample dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 6px 0; } .sample dt { color: #5b6473; } .sample dd { margin: 0; }
         .badge { font-weight: 600; }
+        .columns { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
         """
 }

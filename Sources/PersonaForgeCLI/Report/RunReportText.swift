@@ -24,16 +24,16 @@ enum RunReportText {
         lines.append("reject reasons")
         if report.rejectReasons.isEmpty { lines.append("  none") }
         for reason in report.rejectReasons.prefix(10) {
-            lines.append("  \(reason.status) \(reason.reason.isEmpty ? "(no reason)" : reason.reason): \(SVGFormat.count(reason.count)) (\(share(reason.count)))")
+            lines.append("  \(reason.status) \(reason.reason.isEmpty ? "(no reason)" : oneLine(reason.reason, limit: 80)): \(SVGFormat.count(reason.count)) (\(share(reason.count)))")
         }
 
         lines.append("")
         if let snapshot = report.latestSnapshot {
-            lines.append("diversity (latest of \(report.snapshots.count) snapshots: \(snapshot.isFinal ? "final" : "live"), \(SVGFormat.count(snapshot.recordsSeen)) kept records, \(snapshot.takenAt))")
+            lines.append("diversity (latest of \(report.snapshots.count) snapshots: \(snapshot.isFinal ? "final" : "live"), \(SVGFormat.count(snapshot.recordsSeen)) kept records, \(oneLine(snapshot.takenAt, limit: 40)))")
             let names = DiversityMetrics(values: snapshot.metrics).orderedNames.filter { !$0.hasPrefix("exact_") }
             let width = (names.map(\.count).max() ?? 0) + 2
             for name in names {
-                lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + MetricsTable.format(snapshot.metrics[name] ?? 0))
+                lines.append("  " + oneLine(name, limit: 60).padding(toLength: width, withPad: " ", startingAt: 0) + MetricsTable.format(snapshot.metrics[name] ?? 0))
             }
         } else {
             lines.append("diversity: no snapshot yet (run `personaforge evaluate \(run.id) --save`)")
@@ -42,7 +42,7 @@ enum RunReportText {
         for axis in report.axes {
             lines.append("")
             let unseen = axis.valuesUnseen.map { $0 > 0 ? ", \(SVGFormat.count($0)) never used" : "" } ?? ""
-            lines.append("axis \(axis.axis): \(SVGFormat.count(axis.valuesSeen)) of \(axis.size.map(SVGFormat.count) ?? "?") values used\(unseen)")
+            lines.append("axis \(oneLine(axis.axis, limit: 80)): \(SVGFormat.count(axis.valuesSeen)) of \(axis.size.map(SVGFormat.count) ?? "?") values used\(unseen)")
             let lowest = axis.values.sorted { ($0.yield, -$0.counts.total, $0.index) < ($1.yield, -$1.counts.total, $1.index) }.prefix(5)
             lines.append("  lowest yield:  " + lowest.map { describe($0) }.joined(separator: ", "))
             lines.append("  least covered: " + axis.leastCovered.prefix(5).map { describe($0) }.joined(separator: ", "))
@@ -52,8 +52,8 @@ enum RunReportText {
             lines.append("")
             lines.append("sample records")
             for record in report.samples {
-                let condition = record.condition.map { "\($0.axis)=\"\(oneLine($0.value, limit: 50))\"" }.joined(separator: " ")
-                lines.append("  [\(record.status)\(record.reason.map { " \($0)" } ?? "")] #\(record.position).\(record.sample) \(condition)")
+                let condition = record.condition.map { "\(oneLine($0.axis, limit: 40))=\"\(oneLine($0.value, limit: 50))\"" }.joined(separator: " ")
+                lines.append("  [\(record.status)\(record.reason.map { " " + oneLine($0, limit: 80) } ?? "")] #\(record.position).\(record.sample) \(condition)")
                 lines.append("    " + oneLine(record.text, limit: 200))
             }
         }

@@ -73,12 +73,14 @@ enum SVGFormat {
         return String(format: abs(value) >= 100 ? "%.1f" : "%.3f", value)
     }
 
-    /// "Nice" round tick values from 0 to at least `maximum` (about `count` ticks).
-    static func ticks(upTo maximum: Double, count: Int = 4) -> [Double] {
+    /// "Nice" round tick values from 0 to at least `maximum` (about `count` ticks);
+    /// whole numbers only when `integers` (counts).
+    static func ticks(upTo maximum: Double, count: Int = 4, integers: Bool = false) -> [Double] {
         guard maximum > 0, maximum.isFinite else { return [0] }
         let rough = maximum / Double(max(1, count))
         let magnitude = pow(10, floor(log10(rough)))
-        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? rough
+        var step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? rough
+        if integers { step = max(1, step.rounded(.up)) }
         var ticks: [Double] = []
         var tick = 0.0
         while tick < maximum + step * 0.999 {
@@ -162,7 +164,7 @@ struct StackedAreaChart {
 
     var xScale: LinearScale { LinearScale(domain: 0...Double(max(steps, 1)), range: (margin.left, width - margin.right)) }
     var yScale: LinearScale {
-        LinearScale(domain: 0...(SVGFormat.ticks(upTo: maximum).last ?? 1), range: (height - margin.bottom, margin.top))
+        LinearScale(domain: 0...(SVGFormat.ticks(upTo: maximum, integers: true).last ?? 1), range: (height - margin.bottom, margin.top))
     }
 
     /// For each series, the closed polygon between its lower and upper stack line;
@@ -187,8 +189,7 @@ struct StackedAreaChart {
 
     func svg() -> String {
         var parts = [svgOpen(kind: "timeline", width: width, height: height, title: title)]
-        let top = SVGFormat.ticks(upTo: maximum)
-        for tick in top {
+        for tick in SVGFormat.ticks(upTo: maximum, integers: true) {
             let y = yScale(tick)
             parts.append("<line class=\"grid\" x1=\"\(SVGFormat.number(margin.left))\" x2=\"\(SVGFormat.number(width - margin.right))\" y1=\"\(SVGFormat.number(y))\" y2=\"\(SVGFormat.number(y))\"/>")
             parts.append(text(SVGFormat.value(tick), x: margin.left - 6, y: y + 4, anchor: "end", className: "tick"))
@@ -276,8 +277,11 @@ struct HorizontalBarChart {
     var format: (Double) -> String = SVGFormat.value
     var width = 720.0
     let labelWidth = 230.0
-    let rowHeight = 22.0
+    let barHeight = 11.0
     let top = 28.0
+
+    /// Each row holds one bar per series and a gap.
+    var rowHeight: Double { barHeight * Double(max(1, series.count)) + 8 }
 
     var height: Double { top + Double(rows.count) * rowHeight + 8 }
 
@@ -288,11 +292,10 @@ struct HorizontalBarChart {
 
     /// Bars row by row: each row's height is shared by its series.
     func bars() -> [[ChartRect]] {
-        let barHeight = (rowHeight - 6) / Double(max(1, series.count))
-        return rows.enumerated().map { offset, row in
+        rows.enumerated().map { offset, row in
             row.values.enumerated().map { index, value in
                 ChartRect(
-                    x: labelWidth, y: top + Double(offset) * rowHeight + 3 + Double(index) * barHeight,
+                    x: labelWidth, y: top + Double(offset) * rowHeight + 4 + Double(index) * barHeight,
                     width: max(0, scale(value) - labelWidth), height: barHeight
                 )
             }
@@ -302,12 +305,12 @@ struct HorizontalBarChart {
     func svg() -> String {
         var parts = [svgOpen(kind: kind, width: width, height: height, title: title)]
         for (row, bars) in zip(rows, bars()) {
-            let y = (bars.first?.y ?? top) + (rowHeight - 6) / 2 + 1
-            parts.append(text(HTMLText.truncated(row.label, to: 36), x: labelWidth - 8, y: y + 3, anchor: "end", tooltip: row.label))
+            let y = (bars.first?.y ?? top) + (rowHeight - 8) / 2 + 4
+            parts.append(text(HTMLText.truncated(row.label, to: 36), x: labelWidth - 8, y: y, anchor: "end", tooltip: row.label))
             for (index, bar) in bars.enumerated() {
                 let item = series[min(index, series.count - 1)]
                 parts.append(rect(bar, fill: item.color, title: "\(row.label) — \(item.name): \(format(row.values[index])). \(row.detail)", className: "bar"))
-                parts.append(text(format(row.values[index]), x: bar.x + bar.width + 4, y: bar.y + bar.height - 1, className: "value"))
+                parts.append(text(format(row.values[index]), x: bar.x + bar.width + 4, y: bar.y + bar.height - 2, className: "value"))
             }
         }
         if series.count > 1 { parts.append(legend(series.map { ChartSeries(name: $0.name, color: $0.color, values: []) }, x: labelWidth, y: 16)) }
@@ -333,7 +336,7 @@ struct ColumnChart {
     let margin = (left: 56.0, right: 16.0, top: 16.0, bottom: 32.0)
 
     var yScale: LinearScale {
-        LinearScale(domain: 0...(SVGFormat.ticks(upTo: values.max() ?? 0).last ?? 1), range: (height - margin.bottom, margin.top))
+        LinearScale(domain: 0...(SVGFormat.ticks(upTo: values.max() ?? 0, integers: true).last ?? 1), range: (height - margin.bottom, margin.top))
     }
 
     /// One bar per bin, edge to edge with a 1-unit gap.
@@ -347,7 +350,7 @@ struct ColumnChart {
 
     func svg() -> String {
         var parts = [svgOpen(kind: kind, width: width, height: height, title: title)]
-        for tick in SVGFormat.ticks(upTo: values.max() ?? 0) {
+        for tick in SVGFormat.ticks(upTo: values.max() ?? 0, integers: true) {
             let y = yScale(tick)
             parts.append("<line class=\"grid\" x1=\"\(SVGFormat.number(margin.left))\" x2=\"\(SVGFormat.number(width - margin.right))\" y1=\"\(SVGFormat.number(y))\" y2=\"\(SVGFormat.number(y))\"/>")
             parts.append(text(SVGFormat.value(tick), x: margin.left - 6, y: y + 4, anchor: "end", className: "tick"))
