@@ -121,8 +121,9 @@ struct DatasetCard {
             ("condition", "the condition: a list of `{axis, index, value: {text, fields}}`"),
             ("steps", "every step's output, finish reason and tokens"),
             ("status", "`kept`, `filtered`, `failed` or `duplicate`; `reject_reason` and `reject_detail` say why"),
+            ("run_name, config_hash", "the run and the hash of its config"),
             ("run_id, position, sample, sample_position", "the record's deterministic key and its place in the run's sampling order"),
-            ("model, sampling, finish_reason, prompt_tokens, completion_tokens, prompt_hash", "generation provenance"),
+            ("model, sampling, finish_reason, prompt_tokens, completion_tokens, prompt_hash, judge_score", "generation provenance"),
             ("duplicate_of_run_id, duplicate_of_position, duplicate_of_sample", "for duplicates, the kept record it repeats"),
             ("worker, attempt, latency_ms, created_at", "processing provenance"),
         ]
