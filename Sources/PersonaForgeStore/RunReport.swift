@@ -58,6 +58,7 @@ public struct RunReport: Sendable {
         public var model: String
         /// The API style (`chat` or `completions`).
         public var api: String
+        /// Sampling parameters of the run's model settings.
         public var temperature: Double
         public var topP: Double
         public var maxTokens: Int
@@ -70,7 +71,7 @@ public struct RunReport: Sendable {
         public var dedupEnabled: Bool
         public var dedupThreshold: Double
 
-        /// One step's templates.
+        /// One step's templates (Mustache, as written in the config).
         public struct Step: Sendable, Hashable {
             public var name: String
             public var system: String?
@@ -133,6 +134,7 @@ public struct RunReport: Sendable {
 
     /// Counts by record status.
     public struct StatusCounts: Sendable, Hashable {
+        /// Records with each status.
         public var kept: Int64
         public var filtered: Int64
         public var failed: Int64
@@ -162,11 +164,13 @@ public struct RunReport: Sendable {
 
     /// One row of `metric_snapshots`; only the numeric metrics are kept.
     public struct MetricSnapshot: Sendable, Hashable {
+        /// When it was taken (database clock, text).
         public var takenAt: String
         /// Kept records the snapshot measured.
         public var recordsSeen: Int64
         /// Whether it was taken after the run completed.
         public var isFinal: Bool
+        /// Metric name → value (see docs/metrics.md).
         public var metrics: [String: Double]
 
         public init(takenAt: String, recordsSeen: Int64, isFinal: Bool, metrics: [String: Double]) {

@@ -1,6 +1,7 @@
 import Foundation
 import PersonaForgeTestSupport
 import Testing
+import PersonaForgeStore
 import Yams
 
 /// `report` and `export` on a real completed run (real model, Redis, PostgreSQL).
@@ -120,5 +121,61 @@ extension PipelineTests {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension PipelineTests {
+    /// The report's queries on an axis too large to show whole: the heatmap buckets it,
+    /// the yield list keeps the lowest 30, and every count adds up to the run's records.
+    @Test func reportQueriesBucketLargeAxesAndAddUp() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        let config = harness.directory.appendingPathComponent("wide.yaml").path
+        let personas = (0..<50).map { "\"persona \($0)\"" }.joined(separator: ", ")
+        try """
+            name: report-wide
+            seed: \(UInt16.random(in: 0...UInt16.max))
+            shard_size: 25
+            axes:
+              - name: persona
+                source:
+                  values: [\(personas)]
+              - name: topic
+                source:
+                  values: [weather, food, money]
+            steps:
+              - name: question
+                user: "You are {{persona}}. Ask about {{topic}}."
+            dedup:
+              enabled: false
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try await harness.run(["run", config, "--workers", "2", "--progress-interval", "5"], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.output.suffix(3000))")
+        let runID = try #require(result.output.firstMatch(of: /submitted run ([0-9a-f-]{36})/).map { String($0.1) })
+        let counts = try await harness.counts(runID)
+        #expect(counts.records == 150)
+
+        let database = try await harness.database()
+        let summary = try #require(try await RunRepository(connection: database).summary(id: runID))
+        let report = try await RunReportQueries(connection: database).report(for: summary)
+        await database.close()
+        let heatmap = try #require(report.heatmap)
+        #expect(heatmap.rowAxis == "topic" && heatmap.columnAxis == "persona")
+        #expect(heatmap.rows.map(\.label) == ["weather", "food", "money"])
+        #expect(heatmap.columns.count == 40)  // 50 personas in 40 ranges of 1 or 2
+        #expect(heatmap.columns.first?.first == 0 && heatmap.columns.last?.last == 49)
+        #expect(zip(heatmap.columns, heatmap.columns.dropFirst()).allSatisfy { $0.last + 1 == $1.first })
+        #expect(heatmap.columns.contains { $0.label == "#0–#1" })
+        #expect(heatmap.cells.joined().reduce(0) { $0 + $1.generated } == 150)
+        #expect(heatmap.cells.joined().reduce(0) { $0 + $1.kept } == Int64(counts.kept))
+        // Every cell of a 2-wide range holds 2 conditions × 1 sample.
+        for (column, band) in heatmap.columns.enumerated() {
+            for row in heatmap.cells { #expect(row[column].generated == band.last - band.first + 1) }
+        }
+        let persona = try #require(report.axes.first { $0.axis == "persona" })
+        #expect(persona.size == 50 && persona.valuesSeen == 50 && persona.valuesUnseen == 0)
+        #expect(persona.values.count == 30 && !persona.allValues)
+        #expect(report.timeline.buckets.reduce(0) { $0 + $1.total } == 150)
+        #expect(report.lengths.counts.reduce(0, +) == Int64(counts.kept))
+        #expect(report.samples.count <= 7)
     }
 }

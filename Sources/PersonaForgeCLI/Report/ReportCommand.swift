@@ -23,7 +23,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Argument(help: "Run id or unique prefix.")
     var run: String
 
-    @Option(help: ArgumentHelp("Also write the HTML report to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the HTML report to this file ('-': only the page, to standard output).", valueName: "file"))
     var html: String?
 
     @Flag(help: "Replace the HTML file if it exists.")
@@ -70,7 +70,10 @@ struct ReportCommand: AsyncParsableCommand {
             printToStandardError("error: \(error)")
             throw ExitCode(2)
         }
-        print(RunReportText.render(report), terminator: "")
+        // `--html -` puts the page alone on standard output (to pipe it somewhere).
+        if destination?.isStandardOutput != true {
+            print(RunReportText.render(report), terminator: "")
+        }
         if let destination {
             let generated = ISO8601DateFormatter().string(from: Date())
             do {
@@ -81,7 +84,9 @@ struct ReportCommand: AsyncParsableCommand {
                 printToStandardError("error: \(error)")
                 throw ExitCode(1)
             }
-            printToStandardError("wrote the HTML report of run \(summary.id) to \(destination.path)")
+            if !destination.isStandardOutput {
+                printToStandardError("wrote the HTML report of run \(summary.id) to \(destination.path)")
+            }
         }
     }
 }

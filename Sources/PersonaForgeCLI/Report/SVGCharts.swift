@@ -306,7 +306,7 @@ struct HorizontalBarChart {
         var parts = [svgOpen(kind: kind, width: width, height: height, title: title)]
         for (row, bars) in zip(rows, bars()) {
             let y = (bars.first?.y ?? top) + (rowHeight - 8) / 2 + 4
-            parts.append(text(HTMLText.truncated(row.label, to: 36), x: labelWidth - 8, y: y, anchor: "end", tooltip: row.label))
+            parts.append(text(HTMLText.truncated(row.label, to: 32), x: labelWidth - 8, y: y, anchor: "end", tooltip: row.label))
             for (index, bar) in bars.enumerated() {
                 let item = series[min(index, series.count - 1)]
                 parts.append(rect(bar, fill: item.color, title: "\(row.label) — \(item.name): \(format(row.values[index])). \(row.detail)", className: "bar"))
