@@ -138,6 +138,27 @@ import Yams
         #expect(chart.height == 28 + 60 + 8)
     }
 
+    @Test func metricLinesFollowSnapshots() {
+        let chart = LineChart(title: "t", xValues: [0, 50, 100], series: [ChartSeries(name: "distinct_1", color: "#0", values: [1, 0.5, 0.25])], xLabel: "records")
+        // x: 56 … 704 over 0…100; y: 208 (0) … 28 (1).
+        #expect(chart.lines()[0].map { [$0.x, $0.y] } == [[56, 28], [380, 118], [704, 163]])
+    }
+
+    @Test func liveSnapshotsAddAMetricsOverTimeChart() {
+        var report = RunReport(run: Self.summary(kept: 2))
+        report.timeline = .init(bucketSeconds: 1, start: "s", buckets: [.init(kept: 2)])
+        report.snapshots = [
+            .init(takenAt: "t1", recordsSeen: 1, isFinal: false, metrics: ["distinct_1": 1, "homogenization_rougel": 0]),
+            .init(takenAt: "t2", recordsSeen: 2, isFinal: true, metrics: ["distinct_1": 0.75, "homogenization_rougel": 0.5]),
+        ]
+        let page = RunReportPage.render(report, generatedAt: "now")
+        #expect(page.contains("data-chart=\"metrics-over-time\""))
+        #expect(page.contains("Latest of 2 snapshots: final, taken t2"))
+        #expect(page.components(separatedBy: "<polyline").count - 1 == 2)
+        report.snapshots.removeFirst()
+        #expect(!RunReportPage.render(report, generatedAt: "now").contains("metrics-over-time"))
+    }
+
     @Test func heatmapCellsAndColours() {
         let chart = HeatmapChart(title: "t", rowLabels: ["r0", "r1"], columnLabels: ["a", "b", "c", "d"],
                                  cells: [[.init(value: 0, detail: ""), .init(value: 4, detail: ""), .init(value: nil, detail: ""), .init(value: 2, detail: "")],
