@@ -7,4 +7,10 @@
 static inline int CZlib_deflateInitRaw(z_streamp stream, int level) {
     return deflateInit2(stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
 }
+
+// A gzip (RFC 1952) stream: zlib writes the header (mtime 0, no name) and the
+// CRC-32 / size trailer itself when windowBits is 15 + 16.
+static inline int CZlib_deflateInitGzip(z_streamp stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+}
 #endif

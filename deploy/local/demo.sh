@@ -7,7 +7,8 @@
 #   3. submit config/demo-questions.yaml (200 persona × topic samples)
 #   4. start a coordinator, a reducer and TWO worker processes
 #   5. watch live status until the run completes, then stop the services (SIGTERM)
-#   6. print the summary and a few generated records; export the kept ones to JSONL
+#   6. print the report (summary, coverage, a few generated records) and write it as
+#      HTML; export the kept records to JSONL with a dataset card
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -49,13 +50,11 @@ trap - EXIT
 
 pf_say "personaforge evaluate $run_id --save   (diversity of the kept records)"
 "$personaforge" evaluate "$run_id" --save
-pf_say "generated records (first three kept)"
-"$personaforge" export "$run_id" --output "$PF_STATE_DIR/demo-$run_id.jsonl"
-head -n 3 "$PF_STATE_DIR/demo-$run_id.jsonl" | python3 -c '
-import json, sys
-for line in sys.stdin:
-    record = json.loads(line)
-    condition = "; ".join(c["axis"] + ": " + c["value"]["text"][:60] for c in record["condition"])
-    print("- [" + condition + "]\n  " + record["text"] + "\n")'
-pf_say "done: all kept records with provenance are in $PF_STATE_DIR/demo-$run_id.jsonl"
+out="$PF_STATE_DIR/demo-$run_id"
+mkdir -p "$out"
+pf_say "personaforge report $run_id --html $out/report.html   (summary, coverage, a few records)"
+"$personaforge" report "$run_id" --html "$out/report.html"
+pf_say "personaforge export $run_id --output $out/kept.jsonl   (with a dataset card, README.md)"
+"$personaforge" export "$run_id" --output "$out/kept.jsonl"
+pf_say "done: in $out: kept.jsonl (kept records with provenance), README.md (dataset card), report.html (open it in a browser)"
 pf_say "the stack keeps running: deploy/local/stack.sh status | down"

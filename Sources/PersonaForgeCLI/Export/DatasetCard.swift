@@ -1,0 +1,215 @@
+import Foundation
+import PersonaForgeCore
+import PersonaForgeStore
+
+/// The dataset card (`README.md`) written next to an export, in the Hugging Face
+/// Hub format: YAML front matter (pretty name, a license the user must set,
+/// language, task category, size category, tags, the data file), then the run
+/// config, counts, metrics, coverage, generation details and limitations.
+///
+/// Pure: a function of the run's report and what was exported.
+struct DatasetCard {
+    var report: RunReport
+    /// The export file's path relative to the card's directory (what `data_files` points at).
+    var dataFile: String
+    /// Records written to the export, and which statuses it holds.
+    var exported: Int64
+    var statuses: [String]
+    /// ISO 639-1 codes for the `language` field.
+    var languages: [String]
+    var generatedAt: String
+
+    /// The Hub's size buckets (`size_categories`) for `count` records.
+    static func sizeCategory(_ count: Int64) -> String {
+        let buckets: [(limit: Int64, name: String)] = [
+            (1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+            (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
+            (10_000_000_000, "1B<n<10B"), (100_000_000_000, "10B<n<100B"), (1_000_000_000_000, "100B<n<1T"),
+        ]
+        return buckets.first { count < $0.limit }?.name ?? "n>1T"
+    }
+
+    /// `text` as a YAML double-quoted scalar (valid YAML 1.1 and 1.2, any content).
+    static func yamlQuoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar.value == 0xFEFF {
+                    result += scalar.value <= 0xFF ? String(format: "\\x%02X", scalar.value) : "\\uFEFF"
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+
+    /// Inline Markdown text: HTML-significant characters as entities, table pipes
+    /// escaped, line breaks as spaces, so a value cannot open a tag or break a table.
+    static func inline(_ text: String) -> String {
+        HTMLText.escape(RunReportText.oneLine(text, limit: 10_000)).replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "`", with: "&#96;")
+    }
+
+    /// An inline code span: HTML is not interpreted there, so only backticks and
+    /// line breaks (which would end or break the span) are replaced.
+    static func code(_ text: String) -> String {
+        "`" + RunReportText.oneLine(text, limit: 10_000).replacingOccurrences(of: "`", with: "'") + "`"
+    }
+
+    /// A fenced code block that `content` cannot close early: the fence is longer
+    /// than any run of backticks inside it.
+    static func fenced(_ content: String, language: String = "") -> String {
+        var longest = 0
+        var current = 0
+        for character in content {
+            current = character == "`" ? current + 1 : 0
+            longest = max(longest, current)
+        }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return "\(fence)\(language)\n\(content.hasSuffix("\n") ? content : content + "\n")\(fence)"
+    }
+
+    var markdown: String {
+        let run = report.run
+        let generation = report.generation
+        var lines: [String] = ["---"]
+        lines.append("pretty_name: \(Self.yamlQuoted(run.name.isEmpty ? "PersonaForge run \(run.id)" : run.name))")
+        lines.append("# SET THE LICENSE before publishing: the license you grant for this data (check the model's terms for its outputs).")
+        lines.append("license: unknown")
+        lines.append("language:")
+        lines += languages.map { "- \(Self.yamlQuoted($0))" }
+        lines.append("task_categories:")
+        lines.append("- text-generation")
+        lines.append("size_categories:")
+        lines.append("- \(Self.yamlQuoted(Self.sizeCategory(exported)))")
+        lines.append("tags:")
+        lines += ["synthetic", "persona-conditioned", "personaforge"].map { "- \($0)" }
+        lines.append("configs:")
+        lines.append("- config_name: default")
+        lines.append("  data_files:")
+        lines.append("  - split: train")
+        lines.append("    path: \(Self.yamlQuoted(dataFile))")
+        lines.append("---")
+        lines.append("")
+        lines.append("# \(Self.inline(run.name.isEmpty ? "PersonaForge run \(run.id)" : run.name))")
+        lines.append("")
+        let model = generation?.model ?? run.model ?? "an unknown model"
+        lines.append("Synthetic text generated by PersonaForge run `\(run.id)` with the model \(Self.code(model)): "
+            + "every record was written by the LLM under a *condition* — one value of each axis ("
+            + report.axes.map { "\(Self.code($0.axis))" }.joined(separator: ", ")
+            + ") — sampled without replacement from the condition space, then filtered"
+            + ((generation?.dedupEnabled ?? false) ? " and near-deduplicated." : ".")
+            + " This card was written by `personaforge export` at \(Self.inline(generatedAt)).")
+        lines.append("")
+        lines.append("**License: not set.** Set `license:` in the front matter above before publishing.")
+        lines.append("")
+
+        lines.append("## Data")
+        lines.append("")
+        lines.append("\(Self.code(dataFile)): \(exported) records (statuses: \(statuses.joined(separator: ", "))), one JSON object per line"
+            + (dataFile.hasSuffix(".gz") ? ", gzip-compressed" : "") + ". Fields:")
+        lines.append("")
+        let fields: [(String, String)] = [
+            ("text", "the generated text (the final step's output)"),
+            ("condition", "the condition: a list of `{axis, index, value: {text, fields}}`"),
+            ("steps", "every step's output, finish reason and tokens"),
+            ("status", "`kept`, `filtered`, `failed` or `duplicate`; `reject_reason` and `reject_detail` say why"),
+            ("run_name, config_hash", "the run and the hash of its config"),
+            ("run_id, position, sample, sample_position", "the record's deterministic key and its place in the run's sampling order"),
+            ("model, sampling, finish_reason, prompt_tokens, completion_tokens, prompt_hash, judge_score", "generation provenance"),
+            ("duplicate_of_run_id, duplicate_of_position, duplicate_of_sample", "for duplicates, the kept record it repeats"),
+            ("worker, attempt, latency_ms, created_at", "processing provenance"),
+        ]
+        lines += fields.map { "- `\($0.0)`: \($0.1)" }
+        lines.append("")
+
+        lines.append("## Counts")
+        lines.append("")
+        let accounted = max(1, run.accounted)
+        func row(_ name: String, _ count: Int64) -> String {
+            "| \(name) | \(count) | \(SVGFormat.percent(Double(count) / Double(accounted))) |"
+        }
+        lines.append("| | records | share |")
+        lines.append("|---|---:|---:|")
+        lines.append("| planned samples | \(run.sampleCount) | |")
+        lines.append(row("stored", run.accounted))
+        lines.append(row("kept", run.kept))
+        lines.append(row("filtered", run.filtered))
+        lines.append(row("failed", run.failed))
+        lines.append(row("duplicate", run.duplicate))
+        lines.append("| exported | \(exported) | |")
+        lines.append("")
+        lines.append("Run state `\(run.state.rawValue)`; tokens: \(run.promptTokens) prompt, \(run.completionTokens) completion.")
+        if !report.rejectReasons.isEmpty {
+            lines.append("")
+            lines.append("| status | reason | records |")
+            lines.append("|---|---|---:|")
+            lines += report.rejectReasons.map { "| \($0.status) | \(Self.inline($0.reason.isEmpty ? "(no reason)" : $0.reason)) | \($0.count) |" }
+        }
+        lines.append("")
+
+        lines.append("## Diversity metrics")
+        lines.append("")
+        if let snapshot = report.latestSnapshot {
+            lines.append("Latest \(snapshot.isFinal ? "final" : "live") snapshot, over \(snapshot.recordsSeen) kept records (taken \(Self.inline(snapshot.takenAt))); definitions in PersonaForge's `docs/metrics.md`.")
+            lines.append("")
+            lines.append("| metric | value |")
+            lines.append("|---|---:|")
+            lines += DiversityMetrics(values: snapshot.metrics).orderedNames.map { "| \(Self.inline($0)) | \(MetricsTable.format(snapshot.metrics[$0] ?? 0)) |" }
+        } else {
+            lines.append("Not measured: run `personaforge evaluate \(run.id) --save`, then export again.")
+        }
+        lines.append("")
+
+        lines.append("## Coverage")
+        lines.append("")
+        lines.append("| axis | values | used | never used | lowest yield (kept/generated) |")
+        lines.append("|---|---:|---:|---:|---|")
+        for axis in report.axes {
+            let lowest = axis.values.sorted { ($0.yield, $0.index) < ($1.yield, $1.index) }.prefix(3)
+                .map { "\(Self.inline(HTMLText.truncated($0.displayLabel, to: 60))) \($0.counts.kept)/\($0.counts.total)" }.joined(separator: "; ")
+            lines.append("| \(Self.inline(axis.axis)) | \(axis.size.map(String.init) ?? "?") | \(axis.valuesSeen) | \(axis.valuesUnseen.map(String.init) ?? "?") | \(lowest) |")
+        }
+        lines.append("")
+
+        lines.append("## Generation")
+        lines.append("")
+        if let generation {
+            lines.append("- model: \(Self.code(generation.model)) (\(generation.api) API), temperature \(SVGFormat.value(generation.temperature)), top_p \(SVGFormat.value(generation.topP)), max_tokens \(generation.maxTokens)")
+            lines.append("- seed \(report.seed); \(generation.samplesPerCondition) sample(s) per condition; "
+                + (generation.limit.map { "a budget of \($0) samples" } ?? "the whole space") + " of \(report.conditionCount) conditions")
+            lines.append("- near-duplicate removal: " + (generation.dedupEnabled ? "MinHash LSH, Jaccard ≥ \(SVGFormat.value(generation.dedupThreshold))" : "off"))
+            for step in generation.steps {
+                lines.append("")
+                lines.append("Step \(Self.code(step.name)) prompts:")
+                lines.append("")
+                if let system = step.system { lines.append(Self.fenced("system: " + system, language: "text")) }
+                lines.append(Self.fenced("user: " + step.user, language: "text"))
+            }
+        } else {
+            lines.append("The stored config no longer loads with this version of PersonaForge; see the config below.")
+        }
+        lines.append("")
+        lines.append("### Run config")
+        lines.append("")
+        lines.append(Self.fenced(report.configYAML, language: "yaml"))
+        lines.append("")
+
+        lines.append("## Limitations")
+        lines.append("")
+        lines.append("- Every record is synthetic: written by \(Self.code(model)), it can be wrong, repetitive or biased, and it carries the model's and the personas' biases. Nothing was reviewed by a person.")
+        lines.append("- Filters are heuristics (length, refusals, repetition, patterns, JSON checks); they reject some good text and keep some bad text.")
+        lines.append("- Near-duplicates are removed by MinHash estimates above a threshold; paraphrases below it remain, and exact semantic diversity is not guaranteed.")
+        lines.append("- Coverage follows the condition space and the sampling budget: axis values never sampled, or with low yield (above), are under-represented.")
+        lines.append("- Diversity metrics describe the kept records at the snapshot's time, not the exported subset when it differs.")
+        lines.append("- Check the model's license and terms for use of its outputs before training on or publishing this data.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
