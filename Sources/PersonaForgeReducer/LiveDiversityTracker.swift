@@ -177,7 +177,7 @@ public final class LiveDiversityTracker: Sendable {
             let reducer = self.reducer
             let accumulator = partial.accumulator
             do {
-                try await connection.transaction { connection in
+                _ = try await connection.transaction { connection in
                     try DiversityStateStore.persist(run: run, reducer: reducer, accumulator: accumulator, connection: connection)
                 }
                 let now = clock()

@@ -12,6 +12,7 @@ public enum PersonaForgeSchema {
         initialSchema,
         distributedRunSchema,
         liveDiversitySchema,
+        axisRejectReasonSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

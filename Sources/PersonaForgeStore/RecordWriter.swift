@@ -128,7 +128,7 @@ public struct RecordWriter: Sendable {
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
                     ON CONFLICT (run_id, position, sample) DO NOTHING
-                    RETURNING run_id, position, sample, status, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                    RETURNING run_id, position, sample, status, reject_reason, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
                 ), coverage AS (
                     -- Yield per axis value: which personas / topics produce usable data.
                     INSERT INTO axis_coverage AS a (run_id, axis, value_index, value_label, generated, kept, filtered, failed, duplicate, tokens)
@@ -141,6 +141,14 @@ public struct RecordWriter: Sendable {
                         generated = a.generated + EXCLUDED.generated, kept = a.kept + EXCLUDED.kept,
                         filtered = a.filtered + EXCLUDED.filtered, failed = a.failed + EXCLUDED.failed,
                         duplicate = a.duplicate + EXCLUDED.duplicate, tokens = a.tokens + EXCLUDED.tokens, updated_at = now()
+                ), reasons AS (
+                    -- Why the records of each axis value were filtered or failed.
+                    INSERT INTO axis_reject_reasons AS x (run_id, axis, value_index, status, reason, records)
+                    SELECT run_id, c->>'axis', (c->>'index')::bigint, status, coalesce(reject_reason, 'unknown'), count(*)
+                    FROM inserted, jsonb_array_elements(condition) AS c
+                    WHERE status IN ('filtered', 'failed')
+                    GROUP BY 1, 2, 3, 4, 5
+                    ON CONFLICT (run_id, axis, value_index, status, reason) DO UPDATE SET records = x.records + EXCLUDED.records
                 ), totals AS (
                     SELECT run_id, count(*) AS n,
                            count(*) FILTER (WHERE status = 'kept') AS kept,

@@ -215,12 +215,15 @@ public struct RunReport: Sendable {
         public var label: String?
         public var counts: StatusCounts
         public var tokens: Int64
+        /// Why its records were filtered or failed, most frequent first.
+        public var rejectReasons: [RejectReasonCount]
 
-        public init(index: Int64, label: String?, counts: StatusCounts, tokens: Int64 = 0) {
+        public init(index: Int64, label: String?, counts: StatusCounts, tokens: Int64 = 0, rejectReasons: [RejectReasonCount] = []) {
             self.index = index
             self.label = label
             self.counts = counts
             self.tokens = tokens
+            self.rejectReasons = rejectReasons
         }
 
         /// Kept / generated (0 when nothing was generated).
@@ -229,6 +232,20 @@ public struct RunReport: Sendable {
         public var duplicateRate: Double { counts.total > 0 ? Double(counts.duplicate) / Double(counts.total) : 0 }
         /// The label, or `#index` when there is none.
         public var displayLabel: String { label ?? "#\(index)" }
+    }
+
+    /// How many records of an axis value were filtered (or failed) for one reason.
+    public struct RejectReasonCount: Sendable, Hashable {
+        /// `filtered` or `failed`.
+        public var status: String
+        public var reason: String
+        public var records: Int64
+
+        public init(status: String, reason: String, records: Int64) {
+            self.status = status
+            self.reason = reason
+            self.records = records
+        }
     }
 
     /// Records over a grid of two axes; large axes are cut into equal ranges of value indices.

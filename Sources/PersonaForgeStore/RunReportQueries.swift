@@ -195,7 +195,33 @@ public struct RunReportQueries: Sendable {
         ).map(Self.valueStats)
         // Without the config, the size is at least the highest index seen + 1.
         let size = size ?? totals?["top"].int64.map { $0 + 1 }
-        return RunReport.AxisCoverage(axis: axis, size: size, valuesSeen: seen, values: values, allValues: all, leastCovered: least)
+        return RunReport.AxisCoverage(
+            axis: axis, size: size, valuesSeen: seen,
+            values: try await withRejectReasons(values, runID: runID, axis: axis),
+            allValues: all, leastCovered: try await withRejectReasons(least, runID: runID, axis: axis)
+        )
+    }
+
+    /// The reject reasons of the listed values (bounded: only those values are read).
+    private func withRejectReasons(_ values: [RunReport.AxisValueStats], runID: String, axis: String) async throws -> [RunReport.AxisValueStats] {
+        guard !values.isEmpty else { return values }
+        let indices = "{" + values.map { String($0.index) }.joined(separator: ",") + "}"
+        var reasons: [Int64: [RunReport.RejectReasonCount]] = [:]
+        for row in try await connection.query("""
+            SELECT value_index, status, reason, records FROM axis_reject_reasons
+            WHERE run_id = $1::uuid AND axis = $2 AND value_index = ANY($3::bigint[])
+            ORDER BY value_index, records DESC, status, reason
+            """, [runID, axis, indices]) {
+            guard let index = row["value_index"].int64 else { continue }
+            reasons[index, default: []].append(.init(
+                status: row["status"].string ?? "", reason: row["reason"].string ?? "", records: row["records"].int64 ?? 0
+            ))
+        }
+        return values.map { value in
+            var value = value
+            value.rejectReasons = reasons[value.index] ?? []
+            return value
+        }
     }
 
     func heatmapAxes(_ requested: (row: String, column: String)?, of axes: [String], run: String) throws -> (row: String, column: String)? {

@@ -244,7 +244,7 @@ import Testing
             var limits = LiveDiversitySettings.liveConfiguration
             limits.homogenizationSampleSize = 7
             let other = limits
-            try await connection.transaction { connection in
+            _ = try await connection.transaction { connection in
                 try DiversityStateStore.persist(run: run, reducer: "old", accumulator: DiversityAccumulator(configuration: other), connection: connection)
             }
             await #expect {

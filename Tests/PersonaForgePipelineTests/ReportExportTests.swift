@@ -147,6 +147,8 @@ extension PipelineTests {
             steps:
               - name: question
                 user: "You are {{persona}}. Ask about {{topic}}."
+            filters:
+              forbidden_patterns: ["food"]
             dedup:
               enabled: false
             """.write(toFile: config, atomically: true, encoding: .utf8)
@@ -179,5 +181,17 @@ extension PipelineTests {
         #expect(report.timeline.buckets.reduce(0) { $0 + $1.total } == 150)
         #expect(report.lengths.counts.reduce(0, +) == Int64(counts.kept))
         #expect(report.samples.count <= 7)
+
+        // The fixture echoes the prompt, so exactly the 50 "food" records are filtered, for one reason.
+        #expect(counts.filtered == 50)
+        let topic = try #require(report.axes.first { $0.axis == "topic" })
+        let food = try #require(topic.values.first { $0.label == "food" })
+        #expect(food.counts.filtered == 50)
+        #expect(food.rejectReasons == [.init(status: "filtered", reason: "forbidden_pattern", records: 50)])
+        #expect(topic.values.filter { $0.label != "food" }.allSatisfy { $0.rejectReasons.isEmpty && $0.counts.filtered == 0 })
+        for value in persona.values + persona.leastCovered {
+            #expect(value.rejectReasons.reduce(0) { $0 + $1.records } == value.counts.filtered + value.counts.failed)
+            #expect(value.rejectReasons.map(\.reason) == ["forbidden_pattern"])
+        }
     }
 }

@@ -113,7 +113,7 @@ struct MigratorTests {
                 [schema.name]
             ).map { $0["table_name"].string ?? "" }
             #expect(tables == [
-                "axis_coverage", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
+                "axis_coverage", "axis_reject_reasons", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
                 "records", "run_shards", "runs", "schema_migrations",
             ])
 

@@ -176,11 +176,19 @@ enum RunReportPage {
                 series: [("yield (kept / generated)", colors.kept), ("duplicate rate", colors.duplicate)],
                 rows: axis.values.map { value in
                     .init(label: value.displayLabel, values: [value.yield, value.duplicateRate],
-                          detail: "generated \(value.counts.total), kept \(value.counts.kept), filtered \(value.counts.filtered), failed \(value.counts.failed), duplicate \(value.counts.duplicate)")
+                          detail: "generated \(value.counts.total), kept \(value.counts.kept), filtered \(value.counts.filtered), failed \(value.counts.failed), duplicate \(value.counts.duplicate)"
+                            + value.rejectReasons.map { "; \($0.reason) \($0.records)" }.joined())
                 },
                 maximum: 1, format: SVGFormat.percent
             )
             content += chart.svg()
+            content += "<details><summary>Coverage table: \(e(axis.axis))</summary>" + table(
+                ["value", "generated", "kept", "filtered", "failed", "duplicate", "tokens", "reject reasons"],
+                axis.values.map { value in
+                    [HTMLText.truncated(value.displayLabel, to: 120), String(value.counts.total), String(value.counts.kept),
+                     String(value.counts.filtered), String(value.counts.failed), String(value.counts.duplicate), String(value.tokens),
+                     value.rejectReasons.prefix(3).map { "\($0.reason) \($0.records)" }.joined(separator: ", ")]
+                }, numericFrom: 1) + "</details>"
             if !axis.allValues || axis.leastCovered.contains(where: { $0.counts.total <= 1 }) {
                 content += "<p class=\"note\">Least covered (fewest generated):</p>" + table(
                     ["value", "generated", "kept", "yield"],

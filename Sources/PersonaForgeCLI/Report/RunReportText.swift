@@ -61,7 +61,9 @@ enum RunReportText {
     }
 
     private static func describe(_ value: RunReport.AxisValueStats) -> String {
-        "\"\(oneLine(value.displayLabel, limit: 40))\" \(value.counts.kept)/\(value.counts.total)"
+        let reasons = value.rejectReasons.prefix(2).map { "\(oneLine($0.reason, limit: 30)) \($0.records)" }
+        return "\"\(oneLine(value.displayLabel, limit: 40))\" \(value.counts.kept)/\(value.counts.total)"
+            + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
     }
 
     /// `text` on one line (newlines and tabs as spaces, control characters dropped), cut to `limit`.
