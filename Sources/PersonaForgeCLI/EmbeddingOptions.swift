@@ -52,6 +52,20 @@ struct EmbeddingOptions: ParsableArguments {
 
     /// A fresh sampler for these options.
     func sampler() -> EmbeddingSampler { EmbeddingSampler(capacity: embeddingSample) }
+
+    /// Adds the embedding metrics of `sampler`'s sample to `metrics` when an endpoint is
+    /// given; a failing endpoint is reported on standard error and exits 1.
+    func addMeasurement(of sampler: EmbeddingSampler, via endpoint: LLMEndpoint?, to metrics: inout DiversityMetrics) async throws {
+        guard let endpoint else { return }
+        do {
+            for (name, value) in try await sampler.measure(endpoint: endpoint, batchSize: embeddingBatch) {
+                metrics[name] = value
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: embedding diversity via \(endpoint): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
 }
 
 /// The deterministic record sample embedding diversity is measured on: the

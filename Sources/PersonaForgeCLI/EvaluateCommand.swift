@@ -53,16 +53,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             count += rows.count
         }
         var metrics = accumulator.snapshot()
-        if let embeddingEndpoint {
-            do {
-                for (name, value) in try await sampler.measure(endpoint: embeddingEndpoint, batchSize: embedding.embeddingBatch) {
-                    metrics[name] = value
-                }
-            } catch {
-                printToStandardError("error: embedding diversity via \(embeddingEndpoint): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        try await embedding.addMeasurement(of: sampler, via: embeddingEndpoint, to: &metrics)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let encoded = String(decoding: try encoder.encode(metrics), as: UTF8.self)

@@ -65,16 +65,7 @@ struct MetricsCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var metrics = accumulator.snapshot()
-        if let embeddingEndpoint {
-            do {
-                for (name, value) in try await sampler.measure(endpoint: embeddingEndpoint, batchSize: embedding.embeddingBatch) {
-                    metrics[name] = value
-                }
-            } catch {
-                FileHandle.standardError.write(Data("error: embedding diversity via \(embeddingEndpoint): \(error)\n".utf8))
-                throw ExitCode(1)
-            }
-        }
+        try await embedding.addMeasurement(of: sampler, via: embeddingEndpoint, to: &metrics)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
