@@ -78,6 +78,10 @@ public final class LiveDiversityTracker: Sendable {
     private let staged = LockedBox<[String: RunPartial]>([:])
     /// Runs whose stored state cannot be used; logged once, then skipped.
     private let disabled = LockedBox<Set<String>>([])
+    /// The database session (backend process id) holding this reducer's liveness lock.
+    /// A new session (a reconnect) re-takes the lock and drops the cached partials:
+    /// while the lock was not held, another reducer may have compacted them away.
+    private let lockedSession = LockedBox<Int32?>(nil)
 
     public init(
         reducer: String, settings: LiveDiversitySettings = LiveDiversitySettings(), logger: Logger,
@@ -109,7 +113,22 @@ public final class LiveDiversityTracker: Sendable {
         staged.withLock { $0 = [:] }
     }
 
+    /// Makes sure this session holds the reducer's liveness lock (so no other reducer
+    /// compacts its partials); after a new session, cached partials are dropped and
+    /// reloaded from PostgreSQL when next needed. Returns whether the cache was dropped.
+    @discardableResult
+    func holdLiveness(connection: isolated PostgresConnection) throws -> Bool {
+        let session = try connection.backendProcessID()
+        if lockedSession.withLock({ $0 }) == session { return false }
+        try DiversityStateStore.holdLivenessLock(reducer: reducer, timeout: 10, connection: connection)
+        partials.withLock { $0 = [:] }
+        lockedSession.withLock { $0 = session }
+        return true
+    }
+
     func fold(_ kept: [RecordWriter.KeptRecord], connection: isolated PostgresConnection) throws {
+        if kept.isEmpty { return }
+        try holdLiveness(connection: connection)
         var order: [String] = []
         var byRun: [String: [RecordWriter.KeptRecord]] = [:]
         for record in kept {
@@ -177,9 +196,13 @@ public final class LiveDiversityTracker: Sendable {
             let reducer = self.reducer
             let accumulator = partial.accumulator
             do {
-                _ = try await connection.transaction { connection in
+                let stale = try await connection.transaction { connection -> Bool in
+                    // A new session may mean the cached partial was compacted away: PostgreSQL holds the truth.
+                    if try self.holdLiveness(connection: connection) { return true }
                     try DiversityStateStore.persist(run: run, reducer: reducer, accumulator: accumulator, connection: connection)
+                    return false
                 }
+                if stale { break }
                 let now = clock()
                 partials.withLock {
                     $0[run]?.unpersisted = 0
@@ -227,6 +250,13 @@ public final class LiveDiversityTracker: Sendable {
                     _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext($1)) AS locked", ["pf-live-diversity:" + run])
                     if !force, let age = try DiversityStateStore.secondsSinceLiveSnapshot(run: run, connection: connection), age < seconds {
                         return false
+                    }
+                    // Partials of reducers that died are folded into one, so restarts do not pile up rows.
+                    let compacted = try DiversityStateStore.compactDeadPartials(
+                        run: run, except: self.reducer, configuration: configuration, connection: connection
+                    )
+                    if compacted > 0 {
+                        self.logger.info("compacted the live diversity partials of dead reducers", metadata: ["run": "\(run)", "partials": "\(compacted)"])
                     }
                     let merged = try DiversityStateStore.merged(run: run, configuration: configuration, connection: connection)
                     var metrics = merged.accumulator.snapshot()

@@ -105,6 +105,77 @@ public enum DiversityStateStore {
         return Merged(accumulator: total, partials: reducers.count, pendingRecords: pendingRecords)
     }
 
+    // MARK: Reducer liveness and compaction
+
+    /// The partial that compaction folds the partials of dead reducers into. No reducer
+    /// writes under this name (process names never contain parentheses).
+    public static let compactedReducer = "(compacted)"
+
+    /// Holds `reducer`'s liveness lock for the rest of this database session (a
+    /// session-level advisory lock; it is released when the session ends, however the
+    /// process died). Waits at most `timeout` seconds: a compaction holds the lock
+    /// briefly, and a live process of the same name holds it for good.
+    public static func holdLivenessLock(reducer: String, timeout: Int, connection: isolated PostgresConnection) throws {
+        let previous = try connection.query("SELECT current_setting('lock_timeout') AS previous").first?["previous"].string ?? "0"
+        _ = try connection.query("SELECT set_config('lock_timeout', $1, true)", ["\(timeout)s"])
+        do {
+            _ = try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0)) AS locked", [livenessKey(reducer)])
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            throw DiversityStateError(message: "reducer name '\(reducer)' is held by another live database session for more than \(timeout) s; give every reducer process its own name")
+        }
+        _ = try connection.query("SELECT set_config('lock_timeout', $1, true)", [previous])
+    }
+
+    /// Folds the partials (state and pending records) of reducers of `runID` whose
+    /// liveness lock no session holds into the ``compactedReducer`` partial, and deletes
+    /// their rows. Returns how many partials it folded. Call inside a transaction that
+    /// holds the run's snapshot lock; `except` (the caller's own name) is never folded.
+    ///
+    /// Safe against a reducer that is alive after all: a dead-looking reducer's lock is
+    /// taken for this transaction first, so its process, if its session was merely
+    /// reset, waits in ``holdLivenessLock(reducer:timeout:connection:)`` until the fold
+    /// commits, then reloads its partial (now empty) instead of using a stale copy.
+    @discardableResult
+    public static func compactDeadPartials(
+        run runID: String, except: String, configuration: DiversityConfiguration, connection: isolated PostgresConnection
+    ) throws -> Int {
+        var owners = Set(try connection.query("SELECT reducer FROM diversity_states WHERE run_id = $1::uuid", [runID]).compactMap { $0["reducer"].string })
+        for row in try connection.query("SELECT DISTINCT reducer FROM diversity_pending WHERE run_id = $1::uuid", [runID]) {
+            if let reducer = row["reducer"].string { owners.insert(reducer) }
+        }
+        owners.remove(except)
+        owners.remove(compactedReducer)
+        var dead: [String] = []
+        for reducer in owners.sorted() {
+            let key = livenessKey(reducer)
+            // Held by any session (this one included: two reducers may share one in tests)?
+            let held = try connection.query("""
+                SELECT EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      AND classid = ((hashtextextended($1, 0) >> 32) & 4294967295)::oid
+                      AND objid = (hashtextextended($1, 0) & 4294967295)::oid) AS held
+                """, [key]).first?["held"].bool ?? true
+            if held { continue }
+            let taken = try connection.query("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS taken", [key]).first?["taken"].bool ?? false
+            if taken { dead.append(reducer) }
+        }
+        if dead.isEmpty { return 0 }
+        var compacted = try partial(run: runID, reducer: compactedReducer, configuration: configuration, connection: connection)?.accumulator
+            ?? DiversityAccumulator(configuration: configuration)
+        for reducer in dead {
+            if let folded = try partial(run: runID, reducer: reducer, configuration: configuration, connection: connection) {
+                compacted.merge(folded.accumulator)
+            }
+            try connection.execute("DELETE FROM diversity_states WHERE run_id = $1::uuid AND reducer = $2", [runID, reducer])
+            try connection.execute("DELETE FROM diversity_pending WHERE run_id = $1::uuid AND reducer = $2", [runID, reducer])
+        }
+        try persist(run: runID, reducer: compactedReducer, accumulator: compacted, connection: connection)
+        return dead.count
+    }
+
+    private static func livenessKey(_ reducer: String) -> String { "pf-live-reducer:" + reducer }
+
     /// Stores a snapshot in `metric_snapshots`.
     public static func insertSnapshot(
         run runID: String, records: Int, isFinal: Bool, metrics: DiversityMetrics, connection: isolated PostgresConnection

@@ -238,6 +238,66 @@ import Testing
         }
     }
 
+    static func reducers(_ run: String, _ connection: PostgresConnection) async throws -> [String] {
+        try await connection.query("""
+            SELECT reducer FROM diversity_states WHERE run_id = $1::uuid
+            UNION SELECT reducer FROM diversity_pending WHERE run_id = $1::uuid ORDER BY 1
+            """, [run]).compactMap { $0["reducer"].string }
+    }
+
+    @Test func partialsOfDeadReducersAreCompactedAndLiveOnesKept() async throws {
+        try await Self.withRun { run, connect in
+            let pendingOnly = LiveDiversitySettings(persistInterval: .seconds(3600))
+            let everyWrite = LiveDiversitySettings(persistInterval: .zero)
+            // Two reducers store records and die (their sessions end): one with a persisted
+            // state, one with pending rows only.
+            for (name, settings, shard) in [("dead-1", everyWrite, 0), ("dead-2", pendingOnly, 1)] {
+                let connection = try await connect()
+                try await Self.write([Self.batch(run, shard: shard)], RecordWriter(connection: connection), LiveDiversityTracker(reducer: name, settings: settings, logger: Self.logger))
+                await connection.close()
+            }
+            // Two live reducers, each on its own session.
+            let liveConnection = try await connect()
+            let otherConnection = try await connect()
+            let live = LiveDiversityTracker(reducer: "live", settings: pendingOnly, logger: Self.logger)
+            let other = LiveDiversityTracker(reducer: "other", settings: pendingOnly, logger: Self.logger)
+            try await Self.write([Self.batch(run, shard: 2)], RecordWriter(connection: otherConnection), other)
+            try await Self.write([Self.batch(run, shard: 3)], RecordWriter(connection: liveConnection), live)
+            #expect(try await Self.reducers(run, liveConnection) == ["dead-1", "dead-2", "live", "other"])
+
+            // A snapshot by `live` folds the dead ones into one partial; `other` is left alone.
+            await live.flush(connection: liveConnection)
+            #expect(try await Self.reducers(run, liveConnection) == ["(compacted)", "live", "other"])
+            #expect(try await Self.count("SELECT records AS n FROM diversity_states WHERE run_id = $1::uuid AND reducer = '(compacted)'", run, liveConnection) == 12)
+            var merged = try await Self.merged(run, liveConnection)
+            #expect(merged.accumulator.recordCount == 24)
+            Self.expectAgreement(merged.accumulator.snapshot(), try await Self.exact(run, liveConnection))
+
+            // `other` loses its session (the server ends it) and is compacted meanwhile; its
+            // next write is on a new session, so it re-takes its lock and drops its stale
+            // cache instead of storing the compacted records a second time.
+            let pid = try await otherConnection.backendProcessID()
+            _ = try await liveConnection.query("SELECT pg_terminate_backend($1) AS ended", [String(pid)])
+            try await Task.sleep(for: .milliseconds(200))
+            try await Self.write([Self.batch(run, shard: 4)], RecordWriter(connection: liveConnection), live)
+            await live.flush(connection: liveConnection)
+            #expect(try await Self.reducers(run, liveConnection) == ["(compacted)", "live"])
+            var stored = false
+            for _ in 0..<3 where !stored {
+                // The first statement on the ended session fails; the next one reconnects.
+                stored = (try? await Self.write([Self.batch(run, shard: 5)], RecordWriter(connection: otherConnection), other)) != nil
+            }
+            #expect(stored)
+            await other.flush(connection: otherConnection)
+            merged = try await Self.merged(run, liveConnection)
+            #expect(merged.accumulator.recordCount == 36)
+            #expect(try await Self.count("SELECT records AS n FROM diversity_states WHERE run_id = $1::uuid AND reducer = 'other'", run, liveConnection) == 6)
+            Self.expectAgreement(merged.accumulator.snapshot(), try await Self.exact(run, liveConnection))
+            await liveConnection.close()
+            await otherConnection.close()
+        }
+    }
+
     @Test func aStateWrittenWithOtherLimitsIsAClearError() async throws {
         try await Self.withRun { run, connect in
             let connection = try await connect()
