@@ -33,6 +33,10 @@ enum NearDuplicateResolver {
     /// Marks duplicates in `records_in` and returns the index rows of the unique ones.
     /// `records` are one run's new kept records in arrival order.
     static func resolve(_ records: [(key: Key, signature: [UInt8])], plan: DedupPlan, connection: isolated PostgresConnection) throws -> Resolution {
+        // Two result batches of one shard can arrive in one read (a shard redone after its
+        // lease expired): its records are decided once, at their first occurrence.
+        var seen = Set<Key>()
+        let records = records.filter { seen.insert($0.key).inserted }
         if records.isEmpty { return Resolution() }
         _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext($1)) AS locked", ["pf-dedup:" + plan.scope])
 

@@ -119,6 +119,20 @@ struct NearDuplicateIndexTests {
         }
     }
 
+    @Test func twoBatchesOfOneShardInOneWriteAreDecidedOnce() async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            // A shard redone after its lease expired: two result batches with the same keys.
+            let batch = Self.batch(run: run, shard: 0, [Self.record(0, Self.text("kappa")), Self.record(1, Self.text("lambda"))])
+            var redone = batch
+            redone.attempt = 2
+            let outcome = try await RecordWriter(connection: connection).write([batch, redone], dedup: [run: try Self.plan(run)])
+            #expect(outcome.inserted == 2)
+            #expect(try await Self.statuses(connection, run: run).values.allSatisfy { $0.0 == "kept" })
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 2)
+        }
+    }
+
     @Test func aNewWriterOnANewConnectionFindsEarlierRecords() async throws {
         try await Self.withRuns(1) { schema, connection, runs in
             let run = runs[0]
