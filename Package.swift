@@ -138,10 +138,10 @@ let package = Package(
         // MARK: Test kit (real servers on loopback, child processes)
         .target(name: "PersonaForgeTestSupport", swiftSettings: swiftSettings),
 
-        // Benchmarks of the pure core (MinHash, LSH); run with `swift build -c release`.
+        // Benchmarks of MinHash, LSH and the PostgreSQL band index; run with `swift build -c release`.
         .executableTarget(
             name: "PersonaForgeBench",
-            dependencies: ["PersonaForgeCore"],
+            dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

@@ -7,22 +7,55 @@ import PersonaForgeCore
 ///     personaforge-bench [--corpus FILE.jsonl --field text] [--docs 20000] [--words 200]
 ///                        [--ngram 5] [--num-perm 128] [--threshold 0.8] [--repetitions 3]
 ///                        [--memory-records 0] [--json]
+///
+/// With `--postgres-records N` it measures the PostgreSQL band index instead
+/// (``PostgresIndexBenchmark``): capacity per GiB and dedup decisions per second
+/// through the reducer's write path, on `--database-url` (default
+/// `PERSONAFORGE_DATABASE_URL`; use a scratch database).
+///
+///     personaforge-bench --postgres-records 1000000 [--threshold 0.8] [--batch 1000]
+///                        [--probe 20000] [--keep] [--json]
 @main
 struct BenchmarkMain {
-    static func main() throws {
+    static func main() async throws {
         var options = [String: String]()
         var flags = Set<String>()
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             guard argument.hasPrefix("--") else { fatalError("unexpected argument \(argument)") }
             let name = String(argument.dropFirst(2))
-            if name == "json" || name == "help" { flags.insert(name); continue }
+            if name == "json" || name == "help" || name == "keep" { flags.insert(name); continue }
             guard let value = arguments.next() else { fatalError("--\(name) needs a value") }
             options[name] = value
         }
         if flags.contains("help") {
             print("personaforge-bench [--corpus FILE.jsonl --field text] [--docs N] [--words N] [--ngram N] "
-                + "[--num-perm K] [--threshold T] [--repetitions R] [--memory-records N] [--json]")
+                + "[--num-perm K] [--threshold T] [--repetitions R] [--memory-records N] [--json]\n"
+                + "personaforge-bench --postgres-records N [--database-url URL] [--threshold T] [--num-perm K] "
+                + "[--batch N] [--probe N] [--keep] [--json]")
+            return
+        }
+        if let records = options["postgres-records"] {
+            guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
+                fatalError("--postgres-records needs --database-url or PERSONAFORGE_DATABASE_URL")
+            }
+            let benchmark = PostgresIndexBenchmark(
+                databaseURL: url, records: Int(records)!, batch: Int(options["batch"] ?? "1000")!,
+                probe: Int(options["probe"] ?? "20000")!, threshold: Double(options["threshold"] ?? "0.8")!,
+                permutations: Int(options["num-perm"] ?? "128")!, cleanup: !flags.contains("keep"))
+            let result: PostgresIndexBenchmark.Result
+            do {
+                result = try await benchmark.run()
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            if flags.contains("json") {
+                let data = try JSONSerialization.data(withJSONObject: result.values, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                result.lines.forEach { print($0) }
+            }
             return
         }
         let ngram = Int(options["ngram"] ?? "5")!

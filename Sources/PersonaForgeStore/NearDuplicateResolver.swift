@@ -33,6 +33,10 @@ enum NearDuplicateResolver {
     /// Marks duplicates in `records_in` and returns the index rows of the unique ones.
     /// `records` are one run's new kept records in arrival order.
     static func resolve(_ records: [(key: Key, signature: [UInt8])], plan: DedupPlan, connection: isolated PostgresConnection) throws -> Resolution {
+        // Two result batches of one shard can arrive in one read (a shard redone after its
+        // lease expired): its records are decided once, at their first occurrence.
+        var seen = Set<Key>()
+        let records = records.filter { seen.insert($0.key).inserted }
         if records.isEmpty { return Resolution() }
         _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext($1)) AS locked", ["pf-dedup:" + plan.scope])
 
@@ -51,14 +55,27 @@ enum NearDuplicateResolver {
             }
         }
 
-        // Earlier records sharing any band bucket, earliest first.
+        // Earlier records sharing any band bucket, earliest first. The batch's (band, bucket) keys
+        // are copied into a session-local table, and each drives one primary-key probe that run-time
+        // partition pruning sends to the bucket's partition only; the LATERAL subquery with OFFSET 0
+        // keeps the planner from turning the lookup into a hash join over every partition, whose cost
+        // would grow with the whole index instead of the batch.
         var earlier: [String: [Key]] = [:]  // "band:bucket" → keys
         var earlierOrder: [Key: Int] = [:]
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
+            """)
+        try connection.execute("DELETE FROM lsh_probe")  // another run's keys, earlier in this transaction
+        try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: zip(lookupBands, lookupBuckets).map { [$0, $1] })
         let rows = try connection.query("""
-            SELECT band, bucket, run_id::text AS run_id, position, sample FROM lsh_bands
-            WHERE scope = $1 AND (band, bucket) IN (SELECT * FROM unnest($2::smallint[], $3::bigint[]))
-            ORDER BY created_at, run_id, position, sample
-            """, [plan.scope, "{" + lookupBands.joined(separator: ",") + "}", "{" + lookupBuckets.joined(separator: ",") + "}"])
+            SELECT k.band, k.bucket, l.run_id::text AS run_id, l.position, l.sample
+            FROM lsh_probe AS k
+            CROSS JOIN LATERAL (
+                SELECT run_id, position, sample, created_at FROM lsh_bands
+                WHERE scope = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
+            ) AS l
+            ORDER BY l.created_at, l.run_id, l.position, l.sample
+            """, [plan.scope])
         for row in rows {
             let key = Key(run: row["run_id"].string ?? "", position: row["position"].int64 ?? 0, sample: row["sample"].int ?? 0)
             earlier["\(row["band"].string ?? ""):\(row["bucket"].string ?? "")", default: []].append(key)
@@ -121,7 +138,7 @@ enum NearDuplicateResolver {
                 bandRows.append([plan.scope, String(band), String(bucket), record.key.run, String(record.key.position), String(record.key.sample)])
             }
             batchOrder[record.key] = batchOrder.count
-            signatureRows.append([record.key.run, String(record.key.position), String(record.key.sample), "\\x" + record.signature.map { String(format: "%02x", $0) }.joined()])
+            signatureRows.append([record.key.run, String(record.key.position), String(record.key.sample), hexBytea(record.signature)])
         }
 
         for decision in duplicates {
@@ -138,5 +155,18 @@ enum NearDuplicateResolver {
                 ])
         }
         return Resolution(duplicates: duplicates, bandRows: bandRows, signatureRows: signatureRows)
+    }
+
+    /// `bytes` in bytea hex input form (`\\x0a1b…`), for COPY text.
+    static func hexBytea(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
+        out[0] = UInt8(ascii: "\\")
+        out[1] = UInt8(ascii: "x")
+        for (i, byte) in bytes.enumerated() {
+            out[2 + 2 * i] = digits[Int(byte >> 4)]
+            out[3 + 2 * i] = digits[Int(byte & 0x0F)]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

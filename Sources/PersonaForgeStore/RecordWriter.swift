@@ -76,13 +76,13 @@ public struct RecordWriter: Sendable {
         }
         let stagedRows = rows
         // Kept, signed records per run that has dedup, in arrival order.
-        var signed: [String: [(key: NearDuplicateResolver.Key, signature: [UInt8])]] = [:]
+        var signed: [String: [(key: NearDuplicateResolver.Key, signature: [UInt8], shard: Int)]] = [:]
         for batch in batches where dedup[batch.shard.runID] != nil {
             for record in batch.records where record.status == .kept {
                 guard let signature = record.signature else { continue }
                 signed[batch.shard.runID, default: []].append((
                     NearDuplicateResolver.Key(run: batch.shard.runID, position: Int64(record.conditionPosition), sample: record.sampleIndex),
-                    signature
+                    signature, batch.shard.shard
                 ))
             }
         }
@@ -112,14 +112,16 @@ public struct RecordWriter: Sendable {
             var index = NearDuplicateResolver.Resolution()
             for (runID, records) in signedRecords {
                 guard let plan = dedup[runID] else { continue }
-                // Records stored by an earlier delivery of the same batch are not decided again.
-                let stored = Set(try connection.query("""
-                    SELECT i.position, i.sample FROM records_in i
-                    JOIN records r ON r.run_id = i.run_id AND r.position = i.position AND r.sample = i.sample
-                    WHERE i.run_id = $1::uuid
-                    """, [runID]).map { "\($0["position"].string ?? ""):\($0["sample"].string ?? "")" })
-                let fresh = records.filter { !stored.contains("\($0.key.position):\($0.key.sample)") }
-                let resolution = try NearDuplicateResolver.resolve(fresh, plan: plan, connection: connection)
+                // Records stored by an earlier delivery of the same shard are not decided again. A shard's
+                // records and its `done` row commit together, so one primary-key lookup per shard answers
+                // it (a join of the batch against `records` was planned as a scan of the whole run).
+                let shards = Set(batches.filter { $0.shard.runID == runID }.map(\.shard.shard))
+                let done = Set(try connection.query("""
+                    SELECT shard FROM run_shards WHERE run_id = $1::uuid AND shard = ANY($2::bigint[]) AND status = 'done'
+                    """, [runID, "{" + shards.map(String.init).joined(separator: ",") + "}"]).compactMap { $0["shard"].int })
+                let fresh = records.filter { !done.contains($0.shard) }
+                let resolution = try NearDuplicateResolver.resolve(
+                    fresh.map { (key: $0.key, signature: $0.signature) }, plan: plan, connection: connection)
                 index.bandRows += resolution.bandRows
                 index.signatureRows += resolution.signatureRows
             }

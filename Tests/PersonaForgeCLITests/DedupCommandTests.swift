@@ -86,6 +86,43 @@ struct DedupCommandTests {
         #expect(!FileManager.default.fileExists(atPath: run.outputPath))
     }
 
+    @Test(arguments: [
+        (Data(#"{"text": "bad "#.utf8) + Data([0xFF]) + Data(#" byte"}"#.utf8), "invalid UTF-8"),
+        (Data("{\"text\": \"raw\ttab\"}".utf8), "unescaped control character"),
+    ])
+    func bytesThatAreNotJSONFailWithTheLineAndByte(line: Data, message: String) throws {
+        let run = try DedupRun()
+        try (Data("{\"text\": \"ok\"}\n".utf8) + line + Data("\n".utf8)).write(to: URL(fileURLWithPath: run.inputPath))
+        let result = try run.dedup([])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("line 2, byte"), "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(try run.leftoverFiles().isEmpty)
+    }
+
+    @Test func unreadableInputAndUnwritableOutputNameThePath() throws {
+        let run = try DedupRun()
+        let missing = try ProcessResult.run(
+            PersonaForgeExecutable.url(), ["dedup", "--input", run.directory.path + "/absent.jsonl", "--output", run.outputPath])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot open input"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("absent.jsonl"))
+        try run.writeInput("{\"text\": \"x\"}\n")
+        let unwritable = try ProcessResult.run(
+            PersonaForgeExecutable.url(), ["dedup", "--input", run.inputPath, "--output", run.directory.path + "/no/such/dir/kept.jsonl"])
+        #expect(unwritable.status != 0)
+        #expect(unwritable.stderr.contains("cannot create output"), "\(unwritable.stderr)")
+    }
+
+    @Test func anEmptyInputIsZeroRecordsNotAnError() throws {
+        let run = try DedupRun()
+        try run.writeInput("")
+        let result = try run.dedup([])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("records: 0  kept: 0  duplicates: 0"))
+        #expect(try run.output().isEmpty)
+    }
+
     @Test func existingDuplicateFieldsAreReplacedNotRepeated() throws {
         let run = try DedupRun()
         try run.writeInput("""

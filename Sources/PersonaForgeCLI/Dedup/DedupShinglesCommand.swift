@@ -4,11 +4,14 @@ import PersonaForgeCore
 
 /// Hidden helper for Tests/reference/dedup_accuracy.py: prints the normalized
 /// shingles of every record, exactly as `dedup` computes them, so the exact
-/// Jaccard ground truth and datasketch see the same sets.
+/// Jaccard ground truth and datasketch see the same sets. With `--signatures`
+/// it also prints each record's MinHash signature for every `--seeds` value, so
+/// the script can measure the estimator's error against exact Jaccard.
 struct DedupShinglesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dedup-shingles",
         abstract: "Print each record's shingles as JSONL {\"line\": N, \"shingles\": [...]} (testing aid).",
+        discussion: "With --signatures, each object also has \"signatures\": {\"SEED\": [k values], ...}.",
         shouldDisplay: false
     )
 
@@ -21,8 +24,27 @@ struct DedupShinglesCommand: ParsableCommand {
     @Option(help: "Words per shingle.")
     var ngram: Int = 5
 
+    @Option(name: .customLong("num-perm"), help: "MinHash permutations, with --signatures.")
+    var numPerm: Int = 128
+
+    @Option(help: "Comma-separated MinHash seeds, with --signatures.")
+    var seeds: String = "1"
+
+    @Flag(help: "Also print the MinHash signature of each record for each seed.")
+    var signatures = false
+
     func run() throws {
         let hasher = MinHasher(parameters: try MinHashParameters(ngramSize: ngram))
+        var signers: [(String, MinHasher)] = []
+        if signatures {
+            for field in seeds.split(separator: ",") {
+                guard let seed = UInt64(field.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--seeds: '\(field)' is not an unsigned integer; use e.g. --seeds 1,2,3")
+                }
+                let parameters = try MinHashParameters(ngramSize: ngram, permutationCount: numPerm, seed: seed)
+                signers.append((String(seed), MinHasher(parameters: parameters)))
+            }
+        }
         var reader = try LineReader(path: input)
         var lineNumber = 0
         var out = FileHandleOutput()
@@ -34,7 +56,12 @@ struct DedupShinglesCommand: ParsableCommand {
             guard case .string(let text) = record.fields.text else {
                 throw DedupInputError("\(input) line \(lineNumber): no string field '\(field)'")
             }
-            let object: [String: Any] = ["line": lineNumber, "shingles": hasher.shingles(of: text)]
+            var object: [String: Any] = ["line": lineNumber, "shingles": hasher.shingles(of: text)]
+            if !signers.isEmpty {
+                object["signatures"] = Dictionary(uniqueKeysWithValues: signers.map { seed, signer in
+                    (seed, signer.signature(of: text).values.map(Int.init))
+                })
+            }
             out.write(try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
         }) != nil {}
         out.flush()

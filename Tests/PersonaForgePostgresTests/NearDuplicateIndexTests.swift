@@ -1,0 +1,189 @@
+import Foundation
+import PersonaForgeCore
+import PersonaForgePostgres
+import PersonaForgeStore
+import Testing
+
+/// The reducer's near-duplicate decisions against the real PostgreSQL band index,
+/// through `RecordWriter.write(_:dedup:)` exactly as the reducer calls it.
+@Suite("Near-duplicate index in PostgreSQL (RecordWriter)")
+struct NearDuplicateIndexTests {
+    static let hasher = MinHasher(parameters: .standard)
+
+    /// ~150 words, so one changed word leaves an exact Jaccard ≈ 0.93 (5-word shingles).
+    static func text(_ topic: String) -> String {
+        (0..<150).map { "\(topic)\($0 % 37) word\($0)" }.joined(separator: " ")
+    }
+
+    static func nearCopy(of text: String) -> String {
+        var words = text.split(separator: " ").map(String.init)
+        words[words.count / 2] = "changed"
+        return words.joined(separator: " ")
+    }
+
+    static func record(_ position: Int, _ text: String) -> GeneratedRecord {
+        GeneratedRecord(
+            samplePosition: position, conditionPosition: position, sampleIndex: 0, condition: [], promptHash: "test",
+            text: text, steps: [], model: "test", sampling: [:], finishReason: "stop", promptTokens: 1,
+            completionTokens: 1, status: .kept, reason: nil, detail: nil,
+            signature: hasher.signature(of: text).bytes, latencyMilliseconds: 0)
+    }
+
+    static func batch(run: String, shard: Int, _ records: [GeneratedRecord]) -> ResultBatch {
+        ResultBatch(
+            shard: ShardDescriptor(runID: run, shard: shard, start: records.first?.samplePosition ?? 0, count: records.count),
+            worker: "test", attempt: 1, records: records)
+    }
+
+    /// A migrated private schema with one run per name; calls `body` with a connection and the run ids.
+    static func withRuns(_ count: Int, _ body: (TestSchema, PostgresConnection, [String]) async throws -> Void) async throws {
+        try await TestDatabase.withSchema { schema in
+            let connection = try await schema.connect()
+            try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger)
+            var runs: [String] = []
+            for _ in 0..<count {
+                let id = UUID().uuidString.lowercased()
+                try await connection.execute("""
+                    INSERT INTO runs (id, name, config, config_hash, condition_count, shard_size, shard_count, state)
+                    VALUES ($1::uuid, 'dedup test', '{}', $1, 100, 10, 10, 'running')
+                    """, [id])
+                runs.append(id)
+            }
+            try await body(schema, connection, runs)
+            await connection.close()
+        }
+    }
+
+    static func plan(_ run: String) throws -> DedupPlan {
+        try DedupPlan(settings: DedupSettings(threshold: 0.8, seed: 1), runID: run, runSeed: 1)
+    }
+
+    /// position → (status, duplicate_of_position)
+    static func statuses(_ connection: PostgresConnection, run: String) async throws -> [Int: (String, Int?)] {
+        var result: [Int: (String, Int?)] = [:]
+        for row in try await connection.query(
+            "SELECT position, status, duplicate_of_position FROM records WHERE run_id = $1::uuid", [run]) {
+            result[row["position"].int ?? -1] = (row["status"].string ?? "", row["duplicate_of_position"].int)
+        }
+        return result
+    }
+
+    static func count(_ connection: PostgresConnection, _ sql: String, _ parameters: [String?] = []) async throws -> Int {
+        try await connection.query(sql, parameters).first?["n"].int ?? -1
+    }
+
+    @Test func duplicatesWithinAndAcrossBatchesPointAtTheEarliestRecord() async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let writer = RecordWriter(connection: connection)
+            let base = Self.text("alpha"), other = Self.text("beta")
+            _ = try await writer.write([Self.batch(run: run, shard: 0, [
+                Self.record(0, base), Self.record(1, other), Self.record(2, Self.nearCopy(of: base)),
+            ])], dedup: [run: try Self.plan(run)])
+            _ = try await writer.write([Self.batch(run: run, shard: 1, [
+                Self.record(3, other), Self.record(4, Self.text("gamma")), Self.record(5, Self.nearCopy(of: base)),
+            ])], dedup: [run: try Self.plan(run)])
+            let statuses = try await Self.statuses(connection, run: run)
+            #expect(statuses[0]! == ("kept", nil))
+            #expect(statuses[1]! == ("kept", nil))
+            #expect(statuses[2]! == ("duplicate", 0))  // same batch, decided in memory
+            #expect(statuses[3]! == ("duplicate", 1))  // exact copy from an earlier batch, from the index
+            #expect(statuses[4]! == ("kept", nil))
+            #expect(statuses[5]! == ("duplicate", 0))
+            // Only kept records are indexed: one row per band each, and one signature.
+            let bands = try Self.plan(run).lsh.bands
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 3 * bands)
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 3)
+            #expect(try await Self.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 3)
+        }
+    }
+
+    @Test func aRedeliveredShardChangesNothing() async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let writer = RecordWriter(connection: connection)
+            let base = Self.text("delta")
+            let batch = Self.batch(run: run, shard: 0, [Self.record(0, base), Self.record(1, Self.text("epsilon"))])
+            let first = try await writer.write([batch], dedup: [run: try Self.plan(run)])
+            #expect(first.inserted == 2)
+            var again = batch
+            again.attempt = 2
+            let second = try await writer.write([again], dedup: [run: try Self.plan(run)])
+            #expect(second.inserted == 0)
+            #expect(second.shards == 0)
+            // Not decided again: neither record became a duplicate of itself, and the index did not grow.
+            let statuses = try await Self.statuses(connection, run: run)
+            #expect(statuses.values.allSatisfy { $0.0 == "kept" })
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 2)
+            #expect(try await Self.count(connection, "SELECT records_kept AS n FROM runs WHERE id = $1::uuid", [run]) == 2)
+        }
+    }
+
+    @Test func twoBatchesOfOneShardInOneWriteAreDecidedOnce() async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            // A shard redone after its lease expired: two result batches with the same keys.
+            let batch = Self.batch(run: run, shard: 0, [Self.record(0, Self.text("kappa")), Self.record(1, Self.text("lambda"))])
+            var redone = batch
+            redone.attempt = 2
+            let outcome = try await RecordWriter(connection: connection).write([batch, redone], dedup: [run: try Self.plan(run)])
+            #expect(outcome.inserted == 2)
+            #expect(try await Self.statuses(connection, run: run).values.allSatisfy { $0.0 == "kept" })
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 2)
+        }
+    }
+
+    @Test func aNewWriterOnANewConnectionFindsEarlierRecords() async throws {
+        try await Self.withRuns(1) { schema, connection, runs in
+            let run = runs[0]
+            let base = Self.text("zeta")
+            _ = try await RecordWriter(connection: connection).write(
+                [Self.batch(run: run, shard: 0, [Self.record(0, base)])], dedup: [run: try Self.plan(run)])
+            // A restarted reducer: nothing in memory, only PostgreSQL.
+            let restarted = try await schema.connect()
+            _ = try await RecordWriter(connection: restarted).write(
+                [Self.batch(run: run, shard: 1, [Self.record(1, Self.nearCopy(of: base))])], dedup: [run: try Self.plan(run)])
+            await restarted.close()
+            #expect(try await Self.statuses(connection, run: run)[1]! == ("duplicate", 0))
+        }
+    }
+
+    @Test func concurrentWritersKeepExactlyOneOfTwoIdenticalTexts() async throws {
+        try await Self.withRuns(1) { schema, connection, runs in
+            let run = runs[0]
+            let plan = try Self.plan(run)
+            for round in 0..<5 {
+                let text = Self.text("eta\(round)x")
+                let a = try await schema.connect(), b = try await schema.connect()
+                async let first = RecordWriter(connection: a).write(
+                    [Self.batch(run: run, shard: 2 * round, [Self.record(2 * round, text)])], dedup: [run: plan])
+                async let second = RecordWriter(connection: b).write(
+                    [Self.batch(run: run, shard: 2 * round + 1, [Self.record(2 * round + 1, text)])], dedup: [run: plan])
+                _ = try await (first, second)
+                await a.close()
+                await b.close()
+                let statuses = try await Self.statuses(connection, run: run)
+                let pair = [statuses[2 * round]!, statuses[2 * round + 1]!]
+                #expect(pair.filter { $0.0 == "kept" }.count == 1, "round \(round): \(pair)")
+                #expect(pair.filter { $0.0 == "duplicate" }.count == 1, "round \(round): \(pair)")
+            }
+        }
+    }
+
+    @Test func runsInOneWriteKeepTheirOwnScopes() async throws {
+        try await Self.withRuns(2) { _, connection, runs in
+            let text = Self.text("theta")
+            let writer = RecordWriter(connection: connection)
+            _ = try await writer.write([
+                Self.batch(run: runs[0], shard: 0, [Self.record(0, text), Self.record(1, Self.text("iota"))]),
+                Self.batch(run: runs[1], shard: 0, [Self.record(0, text), Self.record(1, text)]),
+            ], dedup: [runs[0]: try Self.plan(runs[0]), runs[1]: try Self.plan(runs[1])])
+            // Run scope: the first run's copy does not make the second run's a duplicate, but
+            // the second run's own repeat is one.
+            #expect(try await Self.statuses(connection, run: runs[0]).values.allSatisfy { $0.0 == "kept" })
+            let second = try await Self.statuses(connection, run: runs[1])
+            #expect(second[0]! == ("kept", nil))
+            #expect(second[1]! == ("duplicate", 0))
+        }
+    }
+}
