@@ -1,6 +1,7 @@
+public import CoreMetrics
 public import Logging
 import PersonaForgeCore
-import PersonaForgeSupport
+public import PersonaForgeSupport
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
@@ -34,11 +35,15 @@ public struct Reducer: Sendable {
     public let settings: ReducerSettings
     public let stage: any ReductionStage
     public let logger: Logger
+    public let metrics: ReducerMetrics
+    /// Beaten after every step (liveness).
+    public let heartbeat: Heartbeat
     private let plans = LockedBox<[String: DedupPlan?]>([:])
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
-        stage: any ReductionStage = PassThroughStage(), logger: Logger
+        stage: any ReductionStage = PassThroughStage(), logger: Logger,
+        metrics: ReducerMetrics = ReducerMetrics(factory: NOOPMetricsHandler.instance), heartbeat: Heartbeat = Heartbeat(name: "reducer")
     ) {
         self.redis = redis
         self.writer = writer
@@ -46,18 +51,25 @@ public struct Reducer: Sendable {
         self.settings = settings
         self.stage = stage
         self.logger = logger
+        self.metrics = metrics
+        self.heartbeat = heartbeat
     }
 
-    public func run(until shutdown: ShutdownSignal) async throws {
+    /// Steps until `shutdown` is requested. The step in progress finishes (its
+    /// transaction commits or rolls back); the reducer holds nothing else, so it ends `.drained`.
+    @discardableResult
+    public func run(until shutdown: ShutdownSignal) async throws -> ShutdownOutcome {
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
         while !shutdown.isRequested {
             do {
+                heartbeat.beat()
                 _ = try await step()
             } catch {
                 logger.error("reducer step failed; the batches will be retried", metadata: ["error": "\(error)"])
                 await shutdown.sleep(for: .seconds(1))
             }
         }
+        return .drained
     }
 
     /// Reads, stores and acknowledges one group of batches; returns how many records were new.
@@ -87,7 +99,12 @@ public struct Reducer: Sendable {
         for runID in Set(reduced.map(\.shard.runID)) {
             if let plan = try await dedupPlan(for: runID) { dedup[runID] = plan }
         }
+        let clock = ContinuousClock()
+        let writeStarted = clock.now
         let outcome = try await writer.write(reduced, dedup: dedup)
+        metrics.commitDuration.recordNanoseconds((clock.now - writeStarted).wholeNanoseconds)
+        // Counted once committed (before the acknowledgement): a redelivery stores, and counts, nothing.
+        metrics.stored(outcome.insertedByStatus)
         var commands: [RedisCommand] = []
         for entry in garbage {
             commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: "undecodable result batch", entry: entry.id))
@@ -96,6 +113,8 @@ public struct Reducer: Sendable {
         commands.append(RedisCommand(["XACK", layout.results, layout.reducersGroup] + ids))
         commands.append(RedisCommand(["XDEL", layout.results] + ids))
         _ = try await redis.pipeline(commands)
+        metrics.batchesCommitted.increment(by: batches.count)
+        metrics.undecodableBatches.increment(by: garbage.count)
         logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
         return outcome.inserted
     }

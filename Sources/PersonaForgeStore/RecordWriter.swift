@@ -20,6 +20,8 @@ public struct RecordWriter: Sendable {
         public var inserted: Int
         /// Shards newly marked done.
         public var shards: Int
+        /// Newly stored records by final status (kept, filtered, failed, duplicate), for metrics.
+        public var insertedByStatus: [String: Int] = [:]
     }
 
     static let columns = [
@@ -88,7 +90,7 @@ public struct RecordWriter: Sendable {
                 index.signatureRows += resolution.signatureRows
             }
             let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
-            let inserted = try connection.query("""
+            let totals = try connection.query("""
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
                     ON CONFLICT (run_id, position, sample) DO NOTHING
@@ -123,10 +125,14 @@ public struct RecordWriter: Sendable {
                                     completion_tokens = completion_tokens + totals.ct,
                                     updated_at = now()
                     FROM totals WHERE runs.id = totals.run_id
-                    RETURNING totals.n
+                    RETURNING totals.n, totals.kept, totals.filtered, totals.failed, totals.duplicate
                 )
-                SELECT coalesce(sum(n), 0)::bigint AS n FROM updated
-                """).first?["n"].int ?? 0
+                SELECT coalesce(sum(n), 0)::bigint AS n, coalesce(sum(kept), 0)::bigint AS kept,
+                       coalesce(sum(filtered), 0)::bigint AS filtered, coalesce(sum(failed), 0)::bigint AS failed,
+                       coalesce(sum(duplicate), 0)::bigint AS duplicate
+                FROM updated
+                """).first
+            let insertedByStatus = Dictionary(uniqueKeysWithValues: ["kept", "filtered", "failed", "duplicate"].map { ($0, totals?[$0].int ?? 0) })
             if !index.bandRows.isEmpty {
                 try connection.copy(into: "lsh_bands", columns: ["scope", "band", "bucket", "run_id", "position", "sample"], rows: index.bandRows)
                 try connection.copy(into: "record_signatures", columns: ["run_id", "position", "sample", "signature"], rows: index.signatureRows)
@@ -142,7 +148,7 @@ public struct RecordWriter: Sendable {
                     UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
-            return Outcome(inserted: inserted, shards: shards)
+            return Outcome(inserted: totals?["n"].int ?? 0, shards: shards, insertedByStatus: insertedByStatus)
         }
     }
 
