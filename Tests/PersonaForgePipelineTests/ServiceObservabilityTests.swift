@@ -74,6 +74,30 @@ import Testing
         try await harness.waitFor(port: port, "ready", status: 200)
     }
 
+    @Test func readinessFollowsPostgreSQL() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        // The stack's PostgreSQL, reached through a proxy this test cuts (others keep using it).
+        let databaseURL = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
+            ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge"
+        let target = try #require(URLComponents(string: databaseURL)?.port)
+        let proxy = try TCPProxy(targetPort: target)
+        var proxied = try #require(URLComponents(string: databaseURL))
+        proxied.port = proxy.port
+        let port = try Loopback.freePort()
+        try harness.start(["reducer", "--metrics-port", String(port)], environment: ["PERSONAFORGE_DATABASE_URL": proxied.string!])
+        try await harness.waitFor(port: port, "ready", status: 200)
+
+        proxy.cut()
+        let reason = try await harness.waitFor(port: port, "ready", status: 503)
+        #expect(reason.contains("postgresql:"), "\(reason)")
+        #expect(!reason.contains("redis:"), "\(reason)")
+        #expect(!reason.contains("personaforge:personaforge@"), "no password in a probe answer: \(reason)")
+        #expect(try await harness.get(port: port, "health").status == 200)
+
+        try proxy.restore()
+        try await harness.waitFor(port: port, "ready", status: 200)
+    }
+
     @Test func aTakenMetricsPortIsAClearErrorWithExitCodeOne() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let port = try Loopback.freePort()
