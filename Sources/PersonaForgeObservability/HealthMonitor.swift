@@ -6,6 +6,11 @@ public import PersonaForgeSupport
 /// has not started yet counts as alive until the timeout has passed since
 /// registration). Readiness: every loop has beaten at least once and every readiness
 /// check (e.g. "Redis answers PING", "PostgreSQL answers SELECT 1") passes.
+///
+/// A check runs at most once at a time: a probe that arrives while it is still
+/// running gets its previous answer (or, once it has run longer than
+/// ``checkTimeout``, "no answer for N s"), so a hung dependency never piles up
+/// probe requests.
 public final class HealthMonitor: Sendable {
     /// One probe answer: healthy or not, with one reason line per problem.
     public struct Verdict: Sendable, Equatable {
@@ -35,14 +40,23 @@ public final class HealthMonitor: Sendable {
 
     /// A loop that has not beaten for this long is considered stuck.
     public let stallTimeout: Duration
+    /// A readiness check still running after this long counts as failed.
+    public let checkTimeout: Duration
+    private struct CheckState {
+        var check: Check
+        var runningSince: ContinuousClock.Instant?
+        /// The last answer: nil before the first run, `.some(nil)` when it passed.
+        var last: String??
+    }
     private struct State {
         var loops: [(heartbeat: Heartbeat, registered: ContinuousClock.Instant)] = []
-        var checks: [Check] = []
+        var checks: [CheckState] = []
     }
     private let state = LockedBox(State())
 
-    public init(stallTimeout: Duration = .seconds(300)) {
+    public init(stallTimeout: Duration = .seconds(300), checkTimeout: Duration = .seconds(3)) {
         self.stallTimeout = stallTimeout
+        self.checkTimeout = checkTimeout
     }
 
     /// Adds a loop to watch and returns its heartbeat.
@@ -55,7 +69,7 @@ public final class HealthMonitor: Sendable {
 
     /// Adds a readiness check (run on every `/ready` request).
     public func addReadinessCheck(_ check: Check) {
-        state.withLock { $0.checks.append(check) }
+        state.withLock { $0.checks.append(CheckState(check: check)) }
     }
 
     public func liveness(now: ContinuousClock.Instant = .now) -> Verdict {
@@ -73,13 +87,42 @@ public final class HealthMonitor: Sendable {
 
     public func readiness(now: ContinuousClock.Instant = .now) async -> Verdict {
         var problems = liveness(now: now).problems
-        let (loops, checks) = state.withLock { ($0.loops, $0.checks) }
+        let (loops, count) = state.withLock { ($0.loops, $0.checks.count) }
         for (heartbeat, _) in loops where heartbeat.lastBeat == nil {
             problems.append("\(heartbeat.name): starting")
         }
-        for check in checks {
-            if let problem = await check.run() { problems.append("\(check.name): \(problem)") }
+        for index in 0..<count {
+            if let problem = await answer(check: index, now: now) { problems.append(problem) }
         }
         return Verdict(problems: problems)
+    }
+
+    /// Runs check `index` unless it is already running, in which case its previous answer stands.
+    private func answer(check index: Int, now: ContinuousClock.Instant) async -> String? {
+        enum Next { case run(Check), answer(String?) }
+        let next = state.withLock { state -> Next in
+            let current = state.checks[index]
+            let name = current.check.name
+            if let since = current.runningSince {
+                if now - since > checkTimeout { return .answer("\(name): no answer for \((now - since).components.seconds) s") }
+                switch current.last {
+                case .none: return .answer("\(name): checking")
+                case .some(let problem): return .answer(problem.map { "\(name): \($0)" })
+                }
+            }
+            state.checks[index].runningSince = now
+            return .run(current.check)
+        }
+        switch next {
+        case .answer(let problem):
+            return problem
+        case .run(let check):
+            let problem = await check.run()
+            state.withLock {
+                $0.checks[index].runningSince = nil
+                $0.checks[index].last = .some(problem)
+            }
+            return problem.map { "\(check.name): \($0)" }
+        }
     }
 }

@@ -70,10 +70,16 @@ public final class TCPProxy: @unchecked Sendable {
                 close(upstream)
                 continue
             }
-            let link = Link(client, upstream)
+            let link = Link(client, upstream) { [weak self] in self?.forget(client, upstream) }
             Thread { link.pump(from: client, to: upstream) }.start()
             Thread { link.pump(from: upstream, to: client) }.start()
         }
+    }
+
+    /// Drops closed sockets from `links` (before they are closed, so `cut()` never
+    /// shuts down a descriptor number that was reused elsewhere in the process).
+    private func forget(_ a: Int32, _ b: Int32) {
+        lock.withLock { links.removeAll { $0 == a || $0 == b } }
     }
 
     private static func loopback(port: Int) -> sockaddr_in {
@@ -90,9 +96,11 @@ public final class TCPProxy: @unchecked Sendable {
         let sockets: (Int32, Int32)
         private let lock = NSLock()
         private var running = 2
+        private let onClose: @Sendable () -> Void
 
-        init(_ a: Int32, _ b: Int32) {
+        init(_ a: Int32, _ b: Int32, onClose: @escaping @Sendable () -> Void) {
             sockets = (a, b)
+            self.onClose = onClose
         }
 
         func pump(from source: Int32, to destination: Int32) {
@@ -114,6 +122,7 @@ public final class TCPProxy: @unchecked Sendable {
                 return running == 0
             }
             if last {
+                onClose()
                 close(sockets.0)
                 close(sockets.1)
             }

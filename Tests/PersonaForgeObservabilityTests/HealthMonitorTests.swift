@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import PersonaForgeHTTP
 import PersonaForgeObservability
 import PersonaForgeTestSupport
@@ -53,5 +54,35 @@ import Testing
         }
         // Stopped with `serve`: the port is free again.
         #expect(!Loopback.isListening(port: port))
+    }
+}
+
+@Suite struct HealthMonitorSingleFlightTests {
+    /// A check that blocks until released, counting how often it was started.
+    final class SlowCheck: @unchecked Sendable {
+        // @unchecked Sendable: fields are only touched under `lock`.
+        let lock = NSLock()
+        var started = 0
+        var release: CheckedContinuation<Void, Never>?
+
+        func run() async -> String? {
+            lock.withLock { started += 1 }
+            await withCheckedContinuation { continuation in lock.withLock { release = continuation } }
+            return "refused"
+        }
+    }
+
+    @Test func aHungCheckIsRunOnceAndReportedAsNoAnswerAfterTheTimeout() async throws {
+        let monitor = HealthMonitor(checkTimeout: .seconds(3))
+        let slow = SlowCheck()
+        monitor.addReadinessCheck(.init(name: "postgresql") { await slow.run() })
+        let first = Task { await monitor.readiness() }
+        while slow.lock.withLock({ slow.release == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+        // While the first probe waits, later probes answer at once instead of queueing.
+        #expect(await monitor.readiness().problems == ["postgresql: checking"])
+        #expect(await monitor.readiness(now: .now + .seconds(4)).problems.first?.hasPrefix("postgresql: no answer for 4 s") == true)
+        #expect(slow.lock.withLock { slow.started } == 1)
+        slow.lock.withLock { slow.release }?.resume()
+        #expect(await first.value.problems == ["postgresql: refused"])
     }
 }

@@ -88,7 +88,13 @@ import Testing
         try await harness.waitFor(port: port, "ready", status: 200)
 
         proxy.cut()
-        let reason = try await harness.waitFor(port: port, "ready", status: 503)
+        let reason: String
+        do {
+            reason = try await harness.waitFor(port: port, "ready", status: 503)
+        } catch {
+            Issue.record("\(error)\nreducer log:\n\(harness.log(of: 0).suffix(3000))")
+            return
+        }
         #expect(reason.contains("postgresql:"), "\(reason)")
         #expect(!reason.contains("redis:"), "\(reason)")
         #expect(!reason.contains("personaforge:personaforge@"), "no password in a probe answer: \(reason)")
