@@ -121,7 +121,7 @@ final class PipelineHarness: @unchecked Sendable {
 
     /// Waits until `GET PATH` on `port` answers `status`; returns the body.
     @discardableResult
-    func waitFor(port: Int, _ path: String, status expected: Int, timeout: Duration = .seconds(30)) async throws -> String {
+    func waitFor(port: Int, _ path: String, status expected: Int, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
@@ -132,6 +132,19 @@ final class PipelineHarness: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw TestSupportError("GET :\(port)/\(path) did not answer \(expected) within \(timeout); last: \(last)")
+    }
+
+    /// Scrapes `port`'s /metrics until `condition` holds (a service updates its metrics
+    /// just after the database write a test waits for); returns the last samples.
+    func metrics(port: Int, timeout: Duration = .seconds(30), until condition: ([String: Double]) -> Bool) async throws -> [String: Double] {
+        let deadline = ContinuousClock.now + timeout
+        var samples: [String: Double] = [:]
+        while ContinuousClock.now < deadline {
+            samples = Self.samples(try await get(port: port, "metrics").body)
+            if condition(samples) { return samples }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return samples
     }
 
     /// The samples of a Prometheus text exposition: `name{labels}` → value.
