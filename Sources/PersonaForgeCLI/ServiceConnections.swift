@@ -126,6 +126,9 @@ struct ServiceOptions: ParsableArguments {
         let (registry, factory) = ProcessObservability.bootstrap(format: format)
         let logger = logger("personaforge.\(role)")
         let health = HealthMonitor(stallTimeout: stall)
+        // A peer that closed its socket (Redis restarting, a scraper going away) must
+        // be an EPIPE error to handle, not a signal that kills the service.
+        signal(SIGPIPE, SIG_IGN)
         let shutdown = ShutdownSignal()
         shutdown.installSignalHandlers()
         // The backstop: whatever a loop is stuck in, the process ends within the grace

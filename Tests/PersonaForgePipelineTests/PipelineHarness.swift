@@ -125,9 +125,12 @@ final class PipelineHarness: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
-            if let answer = try? await get(port: port, path) {
+            do {
+                let answer = try await get(port: port, path)
                 if answer.status == expected { return answer.body }
                 last = "\(answer.status): \(answer.body)"
+            } catch {
+                last = "no answer: \(error)"
             }
             try await Task.sleep(for: .milliseconds(200))
         }

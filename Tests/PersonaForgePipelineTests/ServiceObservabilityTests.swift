@@ -65,7 +65,13 @@ import Testing
         try await harness.waitFor(port: port, "ready", status: 200)
 
         redis.stop()
-        let reason = try await harness.waitFor(port: port, "ready", status: 503)
+        let reason: String
+        do {
+            reason = try await harness.waitFor(port: port, "ready", status: 503)
+        } catch {
+            Issue.record("\(error)\nreducer log:\n\(harness.log(of: 0).suffix(3000))")
+            return
+        }
         #expect(reason.contains("redis:"), "\(reason)")
         #expect(!reason.contains("postgresql:"), "\(reason)")
         #expect(try await harness.get(port: port, "health").status == 200, "a Redis outage is not a reason to restart the pod")
