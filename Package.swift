@@ -9,6 +9,7 @@
 //                   PersonaForgeCompression         zlib byte counting for the metrics (wraps CZlib)
 //   Infrastructure  PersonaForgeSupport             thread executors, locks
 //   Edges           PersonaForgeLLM (OpenAI-compatible client), PersonaForgeStore (schema)
+//   Observability   PersonaForgeObservability       /metrics, /health, /ready (Hummingbird), log formats
 //   Executable      personaforge (PersonaForgeCLI)
 import PackageDescription
 
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries
@@ -99,6 +104,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Observability: the HTTP endpoint for metrics and probes, log formats.
+        // Libraries only take a MetricsFactory (CoreMetrics); the executable bootstraps.
+        .target(
+            name: "PersonaForgeObservability",
+            dependencies: [
+                "PersonaForgeSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The pipeline: queue protocol, coordinator, worker, reducer
         .target(
             name: "PersonaForgeQueue",
@@ -107,17 +127,17 @@ let package = Package(
         ),
         .target(
             name: "PersonaForgeCoordinator",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PersonaForgeWorker",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeLLM", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeLLM", "PersonaForgeSupport", .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "PersonaForgeReducer",
-            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeQueue", "PersonaForgeStore", "PersonaForgeSupport", .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -128,7 +148,9 @@ let package = Package(
                 "PersonaForgeCore", "PersonaForgeSupport", "PersonaForgeRedis", "PersonaForgePostgres",
                 "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeStore",
                 "PersonaForgeQueue", "PersonaForgeCoordinator", "PersonaForgeWorker", "PersonaForgeReducer",
+                "PersonaForgeObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -174,8 +196,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PersonaForgeObservabilityTests",
+            dependencies: ["PersonaForgeObservability", "PersonaForgeHTTP", "PersonaForgeTestSupport",
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PersonaForgePipelineTests",
-            dependencies: ["PersonaForgeCLI", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeTestSupport",
+            dependencies: ["PersonaForgeCLI", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeHTTP", "PersonaForgeTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PersonaForgeCoordinator
 import PersonaForgeHTTP
+import PersonaForgeObservability
 import PersonaForgePostgres
 import PersonaForgeQueue
 import PersonaForgeReducer
@@ -19,7 +20,8 @@ struct RunCommand: AsyncParsableCommand {
             Uses the same Redis and PostgreSQL as the distributed services (and can run \
             beside them). If the same config was submitted before and is still active, it \
             continues that run; a finished one is shown unless --new is given. Exits when \
-            the run is completed or cancelled, printing a summary.
+            the run is completed or cancelled, printing a summary. Serves /metrics, /health \
+            and /ready on --metrics-port like the services; SIGTERM drains like them.
             """
     )
 
@@ -45,7 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     var show: Int = 3
 
     func run() async throws {
-        let logger = service.logger("personaforge.run")
+        try await service.withObservability("run") { observed in try await execute(observed) }
+    }
+
+    private func execute(_ observed: ServiceOptions.Observed) async throws -> ShutdownOutcome {
+        let logger = observed.logger
         let layout = service.layout
         let database = try await connections.openDatabase(logger: logger)
         let control = try await connections.openRedis(logger: logger)
@@ -62,36 +68,42 @@ struct RunCommand: AsyncParsableCommand {
         case .existing(let run):
             print("this config already ran as \(run.id) (\(run.state.rawValue)); use --new to run it again\n")
             try await printSummary(run.id, database: database, runs: runs, redis: control)
-            return
+            return .drained
         }
+        observed.health.addReadinessCheck(try ReadinessProbes.redis(connections, logger: logger))
+        observed.health.addReadinessCheck(ReadinessProbes.postgres(connections, logger: logger))
 
-        let shutdown = ShutdownSignal()
-        shutdown.installSignalHandlers()
+        let shutdown = observed.shutdown
+        let factory = observed.metrics
+        let health = observed.health
         let http = HTTPClient(logger: logger)
         defer { http.shutdown() }
         let endpoint = try connections.endpointOverride()
         let lease: Duration = .seconds(30)
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let outcome = try await withThrowingTaskGroup(of: ShutdownOutcome.self) { group in
             let coordinator = Coordinator(
                 redis: try await connections.openRedis(logger: logger), runs: runs, layout: layout,
                 settings: CoordinatorSettings(highWaterMark: max(4, workers * 2), shardLease: lease, name: ServiceOptions.processName("coordinator")),
-                logger: service.logger("personaforge.coordinator")
+                logger: service.logger("personaforge.coordinator"),
+                metrics: CoordinatorMetrics(factory: factory), heartbeat: health.register("coordinator")
             )
             group.addTask { try await coordinator.run(until: shutdown) }
             for _ in 0..<max(1, workers) {
                 let worker = Worker(
                     redis: try await connections.openRedis(logger: logger), runs: RunRepository(connection: try await connections.openDatabase(logger: logger)),
                     layout: layout,
-                    settings: WorkerSettings(name: ServiceOptions.processName("worker"), maxConcurrency: concurrency, shardLease: lease, gracePeriod: .seconds(10)),
-                    http: http, endpointOverride: endpoint, logger: service.logger("personaforge.worker")
+                    settings: WorkerSettings(name: ServiceOptions.processName("worker"), maxConcurrency: concurrency, shardLease: lease, gracePeriod: observed.gracePeriod),
+                    http: http, endpointOverride: endpoint, logger: service.logger("personaforge.worker"),
+                    metrics: WorkerMetrics(factory: factory), heartbeat: health.register("worker")
                 )
                 group.addTask { try await worker.run(until: shutdown) }
             }
             let reducer = Reducer(
                 redis: try await connections.openRedis(logger: logger), writer: RecordWriter(connection: try await connections.openDatabase(logger: logger)),
                 layout: layout, settings: ReducerSettings(name: ServiceOptions.processName("reducer")),
-                logger: service.logger("personaforge.reducer")
+                logger: service.logger("personaforge.reducer"),
+                metrics: ReducerMetrics(factory: factory), heartbeat: health.register("reducer")
             )
             group.addTask { try await reducer.run(until: shutdown) }
             group.addTask {
@@ -103,11 +115,15 @@ struct RunCommand: AsyncParsableCommand {
                     print("\(RunStatus.bar(r.sampleCount > 0 ? Double(r.accounted) / Double(r.sampleCount) : 1, width: 24)) \(r.accounted)/\(r.sampleCount)  kept \(r.kept) filtered \(r.filtered) failed \(r.failed)  \(String(format: "%.2f", status.recordsPerSecond)) rec/s \(String(format: "%.0f", status.tokensPerSecond)) tok/s  [\(r.state.rawValue)]")
                     if !r.state.isActive { shutdown.request() }
                 }
+                return .drained
             }
-            try await group.waitForAll()
+            var outcome = ShutdownOutcome.drained
+            for try await ended in group where ended == .graceExpired { outcome = .graceExpired }
+            return outcome
         }
         print("")
         try await printSummary(summary.id, database: database, runs: runs, redis: control)
+        return outcome
     }
 
     private func printSummary(_ id: String, database: PostgresConnection, runs: RunRepository, redis: RedisConnection) async throws {

@@ -4,6 +4,7 @@ import Logging
 import PersonaForgeCoordinator
 import PersonaForgeCore
 import PersonaForgeHTTP
+import PersonaForgeObservability
 import PersonaForgeQueue
 import PersonaForgeReducer
 import PersonaForgeStore
@@ -20,7 +21,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
         abstract: "Feed shards of active runs into Redis, bounded by a high-water mark (one active at a time).",
-        discussion: "Runs until SIGTERM/SIGINT, then releases its lease and exits 0. A second coordinator waits and takes over if this one dies."
+        discussion: """
+            Runs until SIGTERM/SIGINT, then releases its lease and exits 0 (3 if a tick \
+            did not finish within the grace period). A second coordinator waits and takes \
+            over if this one dies. Serves /metrics (queue depth, lag, pending), /health \
+            and /ready on --metrics-port.
+            """
     )
 
     @OptionGroup var connections: ConnectionOptions
@@ -37,17 +43,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var leaseTTL: Double = 10
 
     func run() async throws {
-        let started = try await service.start("coordinator", connections: connections)
-        let coordinator = Coordinator(
-            redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
-            settings: CoordinatorSettings(
-                highWaterMark: highWaterMark, leaseTTL: .milliseconds(Int64(leaseTTL * 1000)),
-                shardLease: .milliseconds(Int64(lease.shardLease * 1000)), maxDeliveries: maxDeliveries,
-                name: ServiceOptions.processName("coordinator")
-            ),
-            logger: started.logger
-        )
-        try await coordinator.run(until: started.shutdown)
+        try await service.runService("coordinator", connections: connections) { started in
+            let coordinator = Coordinator(
+                redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
+                settings: CoordinatorSettings(
+                    highWaterMark: highWaterMark, leaseTTL: .milliseconds(Int64(leaseTTL * 1000)),
+                    shardLease: .milliseconds(Int64(lease.shardLease * 1000)), maxDeliveries: maxDeliveries,
+                    name: ServiceOptions.processName("coordinator")
+                ),
+                logger: started.logger, metrics: CoordinatorMetrics(factory: started.metrics), heartbeat: started.health.register("coordinator")
+            )
+            return try await coordinator.run(until: started.shutdown)
+        }
     }
 }
 
@@ -57,9 +64,9 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Take shards, call the LLM, filter, and push result batches (stateless; run any number).",
         discussion: """
-            On SIGTERM/SIGINT it stops taking shards, finishes the current one within the \
-            grace period (or releases it to other workers) and exits 0. Killed outright, it \
-            loses nothing: its shard is taken over after the shard lease.
+            On SIGTERM/SIGINT it stops taking shards and finishes the current one within the \
+            grace period (exit 0), or releases it to other workers (exit 3). Killed outright, \
+            it loses nothing: its shard is taken over after the shard lease.
             The LLM endpoint comes from each run's config; --llm-base-url / \
             PERSONAFORGE_LLM_BASE_URL (and model, key) override it.
             """
@@ -72,26 +79,25 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Most LLM requests in flight (lowered automatically on 429/503).")
     var concurrency: Int = 8
 
-    @Option(help: "Seconds to finish the current shard after SIGTERM.")
-    var gracePeriod: Double = 20
-
     @Option(help: "Seconds before one LLM request times out.")
     var requestTimeout: Double = 120
 
     func run() async throws {
-        let started = try await service.start("worker", connections: connections)
-        let http = HTTPClient(logger: started.logger)
-        defer { http.shutdown() }
-        let worker = Worker(
-            redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
-            settings: WorkerSettings(
-                name: ServiceOptions.processName("worker"), maxConcurrency: concurrency,
-                shardLease: .milliseconds(Int64(lease.shardLease * 1000)), gracePeriod: .milliseconds(Int64(gracePeriod * 1000)),
-                requestTimeout: .milliseconds(Int64(requestTimeout * 1000))
-            ),
-            http: http, endpointOverride: try connections.endpointOverride(), logger: started.logger
-        )
-        try await worker.run(until: started.shutdown)
+        try await service.runService("worker", connections: connections) { started in
+            let http = HTTPClient(logger: started.logger)
+            defer { http.shutdown() }
+            let worker = Worker(
+                redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,
+                settings: WorkerSettings(
+                    name: ServiceOptions.processName("worker"), maxConcurrency: concurrency,
+                    shardLease: .milliseconds(Int64(lease.shardLease * 1000)), gracePeriod: started.gracePeriod,
+                    requestTimeout: .milliseconds(Int64(requestTimeout * 1000))
+                ),
+                http: http, endpointOverride: try connections.endpointOverride(), logger: started.logger,
+                metrics: WorkerMetrics(factory: started.metrics), heartbeat: started.health.register("worker")
+            )
+            return try await worker.run(until: started.shutdown)
+        }
     }
 }
 
@@ -100,7 +106,10 @@ struct ReducerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reducer",
         abstract: "Store result batches in PostgreSQL (COPY, idempotent), then acknowledge them.",
-        discussion: "Runs until SIGTERM/SIGINT and exits 0; batches it did not commit are redelivered."
+        discussion: """
+            Runs until SIGTERM/SIGINT: the write in progress commits, then it exits 0 (3 if \
+            that took longer than the grace period; uncommitted batches are redelivered).
+            """
     )
 
     @OptionGroup var connections: ConnectionOptions
@@ -124,16 +133,18 @@ struct ReducerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let started = try await service.start("reducer", connections: connections)
         let live = liveDiversity ? LiveDiversitySettings(
             persistInterval: .milliseconds(Int64(diversityPersistSeconds * 1000)),
             snapshotInterval: .milliseconds(Int64(diversitySnapshotSeconds * 1000))
         ) : nil
-        let reducer = Reducer(
-            redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
-            settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")),
-            liveDiversity: live, logger: started.logger
-        )
-        try await reducer.run(until: started.shutdown)
+        try await service.runService("reducer", connections: connections) { started in
+            let reducer = Reducer(
+                redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
+                settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")),
+                liveDiversity: live, logger: started.logger,
+                metrics: ReducerMetrics(factory: started.metrics), heartbeat: started.health.register("reducer")
+            )
+            return try await reducer.run(until: started.shutdown)
+        }
     }
 }

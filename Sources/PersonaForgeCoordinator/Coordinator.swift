@@ -1,9 +1,10 @@
+public import CoreMetrics
 public import Logging
 import PersonaForgeCore
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
-import PersonaForgeSupport
+public import PersonaForgeSupport
 
 /// Feeds shard descriptors of active runs into the shard stream, at most
 /// ``CoordinatorSettings/highWaterMark`` queued or in flight; dead-letters shards that
@@ -19,13 +20,21 @@ public struct Coordinator: Sendable {
     public let layout: QueueLayout
     public let settings: CoordinatorSettings
     public let logger: Logger
+    public let metrics: CoordinatorMetrics
+    /// Beaten after every tick (liveness).
+    public let heartbeat: Heartbeat
 
-    public init(redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: CoordinatorSettings, logger: Logger) {
+    public init(
+        redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: CoordinatorSettings, logger: Logger,
+        metrics: CoordinatorMetrics = CoordinatorMetrics(factory: NOOPMetricsHandler.instance), heartbeat: Heartbeat = Heartbeat(name: "coordinator")
+    ) {
         self.redis = redis
         self.runs = runs
         self.layout = layout
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
+        self.heartbeat = heartbeat
     }
 
     /// What one tick did, for logs and tests.
@@ -38,7 +47,9 @@ public struct Coordinator: Sendable {
     }
 
     /// Runs ticks until `shutdown` is requested; releases the lease on the way out.
-    public func run(until shutdown: ShutdownSignal) async throws {
+    /// A coordinator holds no work, so it always ends `.drained`.
+    @discardableResult
+    public func run(until shutdown: ShutdownSignal) async throws -> ShutdownOutcome {
         try await redis.createGroup(layout.shards, group: layout.workersGroup)
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
         var wasLeader = false
@@ -57,12 +68,46 @@ public struct Coordinator: Sendable {
                 for run in report.completed {
                     logger.info("run completed", metadata: ["run": "\(run)"])
                 }
+                metrics.isLeader.record(report.isLeader ? 1 : 0)
+                metrics.shardsQueued.increment(by: report.queued)
+                metrics.shardsDeadLettered.increment(by: report.deadLettered)
+                metrics.runsCompleted.increment(by: report.completed.count)
+                try await sampleQueue()
+                heartbeat.beat()
             } catch {
                 logger.error("coordinator tick failed; retrying", metadata: ["error": "\(error)"])
             }
             await shutdown.sleep(for: settings.tick)
         }
         try? await releaseLease()
+        metrics.isLeader.record(0)
+        return .drained
+    }
+
+    /// Samples stream lengths and consumer-group pending/lag into the queue gauges
+    /// (one pipelined round trip).
+    func sampleQueue() async throws {
+        let replies = try await redis.pipeline([
+            RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results), RedisCommand("XLEN", layout.deadLetters),
+            RedisCommand("XINFO", "GROUPS", layout.shards), RedisCommand("XINFO", "GROUPS", layout.results),
+        ])
+        for (stream, reply) in zip(["shards", "results", "dead"], replies) {
+            metrics.depth(of: stream, Int(reply.integer ?? 0))
+        }
+        for (stream, reply) in zip(["shards", "results"], replies.dropFirst(3)) {
+            for group in reply.array ?? [] {
+                // XINFO GROUPS answers a flat [key, value, ...] list per group.
+                let fields = group.array ?? []
+                var info: [String: RedisReply] = [:]
+                for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                    if let key = fields[index].string { info[key] = fields[index + 1] }
+                }
+                guard let name = info["name"]?.string else { continue }
+                let pending = Int(info["pending"]?.integer ?? 0)
+                metrics.group(name, of: stream, pending: pending, lag: info["lag"]?.integer.map(Int.init))
+                if stream == "shards" && name == layout.workersGroup { metrics.shardsInFlight.record(pending) }
+            }
+        }
     }
 
     /// One pass: lease, states, dead letters, feeding, completion.

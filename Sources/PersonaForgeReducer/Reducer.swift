@@ -1,6 +1,7 @@
+public import CoreMetrics
 public import Logging
 import PersonaForgeCore
-import PersonaForgeSupport
+public import PersonaForgeSupport
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
@@ -36,11 +37,15 @@ public struct Reducer: Sendable {
     public let logger: Logger
     /// Live diversity of the kept records this reducer inserts (nil: off).
     public let liveDiversity: LiveDiversityTracker?
+    public let metrics: ReducerMetrics
+    /// Beaten after every step (liveness).
+    public let heartbeat: Heartbeat
     private let plans = LockedBox<[String: DedupPlan?]>([:])
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
-        stage: any ReductionStage = PassThroughStage(), liveDiversity: LiveDiversitySettings? = LiveDiversitySettings(), logger: Logger
+        stage: any ReductionStage = PassThroughStage(), liveDiversity: LiveDiversitySettings? = LiveDiversitySettings(), logger: Logger,
+        metrics: ReducerMetrics = ReducerMetrics(factory: NOOPMetricsHandler.instance), heartbeat: Heartbeat = Heartbeat(name: "reducer")
     ) {
         self.redis = redis
         self.writer = writer
@@ -49,12 +54,18 @@ public struct Reducer: Sendable {
         self.stage = stage
         self.logger = logger
         self.liveDiversity = liveDiversity.map { LiveDiversityTracker(reducer: settings.name, settings: $0, logger: logger) }
+        self.metrics = metrics
+        self.heartbeat = heartbeat
     }
 
-    public func run(until shutdown: ShutdownSignal) async throws {
+    /// Steps until `shutdown` is requested. The step in progress finishes (its
+    /// transaction commits or rolls back); the reducer holds nothing else, so it ends `.drained`.
+    @discardableResult
+    public func run(until shutdown: ShutdownSignal) async throws -> ShutdownOutcome {
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
         while !shutdown.isRequested {
             do {
+                heartbeat.beat()
                 _ = try await step()
             } catch {
                 logger.error("reducer step failed; the batches will be retried", metadata: ["error": "\(error)"])
@@ -62,6 +73,7 @@ public struct Reducer: Sendable {
             }
         }
         await liveDiversity?.flush(connection: writer.connection)
+        return .drained
     }
 
     /// Reads, stores and acknowledges one group of batches; returns how many records were new.
@@ -95,6 +107,8 @@ public struct Reducer: Sendable {
         for runID in Set(reduced.map(\.shard.runID)) {
             if let plan = try await dedupPlan(for: runID) { dedup[runID] = plan }
         }
+        let clock = ContinuousClock()
+        let writeStarted = clock.now
         let outcome: RecordWriter.Outcome
         do {
             outcome = try await writer.write(reduced, dedup: dedup, hook: liveDiversity?.transactionHook())
@@ -103,6 +117,9 @@ public struct Reducer: Sendable {
             liveDiversity?.rolledBack()
             throw error
         }
+        metrics.commitDuration.recordNanoseconds((clock.now - writeStarted).wholeNanoseconds)
+        // Counted once committed (before the acknowledgement): a redelivery stores, and counts, nothing.
+        metrics.stored(outcome.insertedByStatus)
         var commands: [RedisCommand] = []
         for entry in garbage {
             commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: "undecodable result batch", entry: entry.id))
@@ -111,6 +128,8 @@ public struct Reducer: Sendable {
         commands.append(RedisCommand(["XACK", layout.results, layout.reducersGroup] + ids))
         commands.append(RedisCommand(["XDEL", layout.results] + ids))
         _ = try await redis.pipeline(commands)
+        metrics.batchesCommitted.increment(by: batches.count)
+        metrics.undecodableBatches.increment(by: garbage.count)
         await liveDiversity?.writeDueSnapshots(connection: writer.connection)
         logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
         return outcome.inserted

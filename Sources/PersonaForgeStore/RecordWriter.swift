@@ -23,6 +23,8 @@ public struct RecordWriter: Sendable {
         /// The kept records this transaction really inserted, in arrival order
         /// (a redelivered record is absent: an earlier transaction stored it).
         public var kept: [KeptRecord] = []
+        /// Newly stored records by final status (kept, filtered, failed, duplicate), for metrics.
+        public var insertedByStatus: [String: Int] = [:]
     }
 
     /// A kept record newly inserted by one write.
@@ -169,14 +171,22 @@ public struct RecordWriter: Sendable {
                                     completion_tokens = completion_tokens + totals.ct,
                                     updated_at = now()
                     FROM totals WHERE runs.id = totals.run_id
-                    RETURNING totals.n
+                    RETURNING totals.n, totals.kept, totals.filtered, totals.failed, totals.duplicate
                 )
-                -- One row at least (the count), plus the keys of the kept records inserted.
-                SELECT (SELECT coalesce(sum(n), 0)::bigint FROM updated) AS n, k.run_id, k.position, k.sample
+                -- One row at least (the counts), plus the keys of the kept records inserted.
+                SELECT (SELECT coalesce(sum(n), 0)::bigint FROM updated) AS n,
+                       (SELECT coalesce(sum(kept), 0)::bigint FROM updated) AS kept_n,
+                       (SELECT coalesce(sum(filtered), 0)::bigint FROM updated) AS filtered_n,
+                       (SELECT coalesce(sum(failed), 0)::bigint FROM updated) AS failed_n,
+                       (SELECT coalesce(sum(duplicate), 0)::bigint FROM updated) AS duplicate_n,
+                       k.run_id, k.position, k.sample
                 FROM (SELECT 1) AS one
                 LEFT JOIN (SELECT run_id::text AS run_id, position, sample FROM inserted WHERE status = 'kept') AS k ON true
                 """)
             let inserted = insertedRows.first?["n"].int ?? 0
+            let insertedByStatus = Dictionary(uniqueKeysWithValues: ["kept", "filtered", "failed", "duplicate"].map {
+                ($0, insertedRows.first?["\($0)_n"].int ?? 0)
+            })
             var insertedKept = Set<String>()
             for row in insertedRows {
                 if let run = row["run_id"].string, let position = row["position"].string, let sample = row["sample"].string {
@@ -203,7 +213,7 @@ public struct RecordWriter: Sendable {
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
             try hook?(connection, kept)
-            return Outcome(inserted: inserted, shards: shards, kept: kept)
+            return Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus)
         }
     }
 

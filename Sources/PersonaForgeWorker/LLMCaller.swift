@@ -1,6 +1,7 @@
 import Logging
 import PersonaForgeCore
 import PersonaForgeLLM
+import PersonaForgeSupport
 
 /// One LLM call with retries: jittered exponential backoff that honours
 /// `Retry-After`, the concurrency gate around every attempt, and a classified
@@ -10,6 +11,7 @@ struct LLMCaller: Sendable {
     let gate: ConcurrencyGate
     let backoff: BackoffPolicy
     let logger: Logger
+    let metrics: WorkerMetrics
 
     struct Failure: Error {
         var failureClass: FailureClass
@@ -23,18 +25,25 @@ struct LLMCaller: Sendable {
             attempt += 1
             if Task.isCancelled { return .failure(Failure(failureClass: .cancelled, message: "cancelled", attempts: attempt)) }
             await gate.acquire()
+            if attempt > 1 { metrics.retries.increment() }
             let result: Result<ChatCompletion, LLMError>
+            let started = ContinuousClock.now
             do {
                 result = .success(try await client.chat(request))
             } catch {
                 result = .failure(error)
             }
+            metrics.requestDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
             switch result {
             case .success(let completion):
+                metrics.requestFinished(result: "ok", status: nil)
+                metrics.promptTokens.increment(by: completion.promptTokens ?? 0)
+                metrics.completionTokens.increment(by: completion.completionTokens ?? 0)
                 await gate.release(.success)
                 return .success((completion, attempt))
             case .failure(let error):
                 let overloaded = error.code == .rateLimited || error.status == 503
+                metrics.requestFinished(result: Self.classify(error).rawValue, status: error.status)
                 await gate.release(overloaded ? .overload : .other)
                 if error.transport?.code == .cancelled || Task.isCancelled {
                     return .failure(Failure(failureClass: .cancelled, message: error.message, attempts: attempt))

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 import PersonaForgeCore
 public import PersonaForgeHTTP
@@ -5,7 +6,7 @@ import PersonaForgeLLM
 public import PersonaForgeQueue
 public import PersonaForgeRedis
 public import PersonaForgeStore
-import PersonaForgeSupport
+public import PersonaForgeSupport
 
 /// A stateless worker: takes one shard at a time from the shard stream, produces its
 /// result batch, pushes it, then acknowledges the shard.
@@ -23,12 +24,16 @@ public struct Worker: Sendable {
     /// Where to send requests, where it differs from the run config.
     public let endpointOverride: LLMEndpointOverride
     public let logger: Logger
+    public let metrics: WorkerMetrics
+    /// Beaten on every loop turn and while a shard is worked on (liveness).
+    public let heartbeat: Heartbeat
     private let gate: ConcurrencyGate
     private let cache = LockedBox<[String: PreparedRun]>([:])
 
     public init(
         redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: WorkerSettings, http: HTTPClient,
-        endpointOverride: LLMEndpointOverride, logger: Logger
+        endpointOverride: LLMEndpointOverride, logger: Logger,
+        metrics: WorkerMetrics = WorkerMetrics(factory: NOOPMetricsHandler.instance), heartbeat: Heartbeat = Heartbeat(name: "worker")
     ) {
         self.redis = redis
         self.runs = runs
@@ -37,27 +42,37 @@ public struct Worker: Sendable {
         self.http = http
         self.endpointOverride = endpointOverride
         self.logger = logger
+        self.metrics = metrics
+        self.heartbeat = heartbeat
+        metrics.concurrencyLimit.record(settings.maxConcurrency)
+        metrics.shardsInFlight.record(0)
         gate = ConcurrencyGate(maximum: settings.maxConcurrency, minimum: settings.minConcurrency)
     }
 
     struct GraceExpired: Error {}
 
-    /// Takes shards until `shutdown` is requested.
-    public func run(until shutdown: ShutdownSignal) async throws {
+    /// Takes shards until `shutdown` is requested; `.graceExpired` when the shard it
+    /// held had to be released unfinished.
+    @discardableResult
+    public func run(until shutdown: ShutdownSignal) async throws -> ShutdownOutcome {
         try await redis.createGroup(layout.shards, group: layout.workersGroup)
         logger.info("worker started", metadata: ["name": "\(settings.name)", "concurrency": "\(settings.maxConcurrency)"])
+        var outcome = ShutdownOutcome.drained
         while !shutdown.isRequested {
             do {
+                heartbeat.beat()
                 guard let entry = try await nextShard() else { continue }
                 try await handle(entry, shutdown: shutdown)
             } catch is GraceExpired {
+                outcome = .graceExpired
                 break
             } catch {
                 logger.error("worker loop error; continuing", metadata: ["error": "\(error)"])
                 await shutdown.sleep(for: .seconds(1))
             }
         }
-        logger.info("worker stopped", metadata: ["name": "\(settings.name)"])
+        logger.info("worker stopped", metadata: ["name": "\(settings.name)", "outcome": "\(outcome)"])
+        return outcome
     }
 
     /// A shard abandoned by a dead worker, else a new one (after blocking a while).
@@ -73,12 +88,14 @@ public struct Worker: Sendable {
             shard = try QueueCodec.decode(ShardDescriptor.self, from: entry[QueueCodec.field])
         } catch {
             try await finish(entry, deadLetterReason: "undecodable shard descriptor: \(error)")
+            metrics.shardFinished("dead_lettered")
             return
         }
         let control = RunControl(redis: redis, layout: layout)
         if try await control.state(of: shard.runID) == RunState.cancelled.rawValue {
             try await runs.recordShardOutcome(runID: shard.runID, shard: shard.shard, status: "cancelled", reason: "run cancelled", attempt: nil)
             try await finish(entry, deadLetterReason: nil)
+            metrics.shardFinished("cancelled")
             return
         }
         let attempt = Int(try await redis.pendingEntries(layout.shards, group: layout.workersGroup, start: entry.id, end: entry.id, count: 1).first?.deliveries ?? 1)
@@ -96,7 +113,11 @@ public struct Worker: Sendable {
             keyVariable: modelSettings.apiKeyEnvironmentVariable, keyFile: modelSettings.apiKeyFile
         )
         let client = LLMClient(endpoint: endpoint, http: http, timeout: settings.requestTimeout)
-        let processor = ShardProcessor(caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger), model: endpoint.model, logger: logger)
+        let processor = ShardProcessor(
+            caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger, metrics: metrics), model: endpoint.model, logger: logger
+        )
+        metrics.shardsInFlight.record(1)
+        defer { metrics.shardsInFlight.record(0) }
 
         let clock = ContinuousClock()
         let started = clock.now
@@ -107,7 +128,9 @@ public struct Worker: Sendable {
                 group.addTask {
                     // Renew the claim so a long shard is not taken over while it is worked on.
                     while true {
-                        try await Task.sleep(for: settings.shardLease / 3)
+                        try await Task.sleep(for: min(settings.shardLease / 3, .seconds(10)))
+                        heartbeat.beat()
+                        metrics.concurrencyLimit.record(await gate.limit)
                         try await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "JUSTID")
                     }
                 }
@@ -126,10 +149,12 @@ public struct Worker: Sendable {
         } catch is GraceExpired {
             logger.warning("grace period over: releasing the unfinished shard", metadata: ["run": "\(shard.runID)", "shard": "\(shard.shard)"])
             try? await release(entry)
+            metrics.shardFinished("released")
             throw GraceExpired()
         } catch {
             try? await recordError(entry, "\(error)")
             try? await release(entry)
+            metrics.shardFinished("released")
             throw error
         }
         let batch = ResultBatch(shard: shard, worker: settings.name, attempt: attempt, records: records)
@@ -141,6 +166,9 @@ public struct Worker: Sendable {
         ])
         let kept = records.count { $0.status == .kept }
         let limit = await gate.limit
+        metrics.shardFinished("done")
+        metrics.concurrencyLimit.record(limit)
+        for record in records { metrics.recordProduced(status: record.status.rawValue, reason: record.reason) }
         logger.info("shard done", metadata: [
             "run": "\(shard.runID)", "shard": "\(shard.shard)", "records": "\(records.count)", "kept": "\(kept)",
             "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(limit)",

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PersonaForgeHTTP
 import PersonaForgePostgres
 import PersonaForgeRedis
 import PersonaForgeTestSupport
@@ -32,6 +33,10 @@ final class PipelineHarness: @unchecked Sendable {
         environment["PERSONAFORGE_NAMESPACE"] = namespace
         environment["PERSONAFORGE_LLM_BASE_URL"] = llmBaseURL
         environment["PERSONAFORGE_LOG_LEVEL"] = "info"
+        // Many services share this machine: the metrics endpoint is off unless a test
+        // gives a process its own port (`start(_:metricsPort:)`).
+        environment["PERSONAFORGE_METRICS_PORT"] = "0"
+        environment["PERSONAFORGE_METRICS_HOST"] = "127.0.0.1"
         self.environment = environment
     }
 
@@ -67,10 +72,13 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Starts `personaforge ARGUMENTS` in the background; output goes to a log file.
+    /// `environment` entries override the harness's for this process only.
     @discardableResult
-    func start(_ arguments: [String]) throws -> ChildProcess {
+    func start(_ arguments: [String], environment overrides: [String: String] = [:]) throws -> ChildProcess {
         let log = directory.appendingPathComponent("\(arguments[0])-\(processes.count).log").path
-        let process = try ChildProcess([ProjectPaths.executable] + arguments, environment: environment, logPath: log)
+        let process = try ChildProcess(
+            [ProjectPaths.executable] + arguments, environment: environment.merging(overrides) { _, new in new }, logPath: log
+        )
         processes.append(process)
         return process
     }
@@ -102,6 +110,55 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     // MARK: Inspection
+
+    /// `GET http://127.0.0.1:PORT/PATH` (the services' metrics and probe endpoint).
+    func get(port: Int, _ path: String) async throws -> (status: Int, body: String) {
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let response = try await http.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/\(path)", timeout: .seconds(5), connectTimeout: .seconds(2)))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// Waits until `GET PATH` on `port` answers `status`; returns the body.
+    @discardableResult
+    func waitFor(port: Int, _ path: String, status expected: Int, timeout: Duration = .seconds(60)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            do {
+                let answer = try await get(port: port, path)
+                if answer.status == expected { return answer.body }
+                last = "\(answer.status): \(answer.body)"
+            } catch {
+                last = "no answer: \(error)"
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestSupportError("GET :\(port)/\(path) did not answer \(expected) within \(timeout); last: \(last)")
+    }
+
+    /// Scrapes `port`'s /metrics until `condition` holds (a service updates its metrics
+    /// just after the database write a test waits for); returns the last samples.
+    func metrics(port: Int, timeout: Duration = .seconds(30), until condition: ([String: Double]) -> Bool) async throws -> [String: Double] {
+        let deadline = ContinuousClock.now + timeout
+        var samples: [String: Double] = [:]
+        while ContinuousClock.now < deadline {
+            samples = Self.samples(try await get(port: port, "metrics").body)
+            if condition(samples) { return samples }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return samples
+    }
+
+    /// The samples of a Prometheus text exposition: `name{labels}` → value.
+    static func samples(_ exposition: String) -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
 
     func database() async throws -> PostgresConnection {
         let url = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]

@@ -10,7 +10,10 @@
 #   3. checks PersonaForge's own rules on the rendered objects: securityContext
 #      everywhere, resources on every container, worker termination grace above
 #      its --grace-period, the KEDA trigger on the shard stream's length with
-#      minReplicaCount 0, placeholder-only Secrets;
+#      minReplicaCount 0, placeholder-only Secrets, a metrics port with /health
+#      and /ready probes and prometheus.io annotations on every service, and (for
+#      the production overlay rendered with k8s/components/prometheus-operator) a
+#      ServiceMonitor whose Service selects those pods on that port;
 #   4. validates deploy/compose.yaml against the Compose Specification schema
 #      vendored in the PyPI package check-jsonschema (no engine needed).
 #
@@ -37,12 +40,31 @@ fi
 
 failures=0
 overlays=()
-for dir in k8s/overlays/*/; do overlays+=("$(basename "$dir")"); done
+declare -A sources
+for dir in k8s/overlays/*/; do
+    name="$(basename "$dir")"
+    overlays+=("$name"); sources[$name]="k8s/overlays/$name"
+done
+# The production overlay with the optional Prometheus Operator component. Kustomize
+# wants relative paths, so the wrapper kustomization refers back to the repository.
+wrapper="$OUT/production-prometheus-operator"
+mkdir -p "$wrapper"
+rel="$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$ROOT/k8s" "$wrapper")"
+cat > "$wrapper/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: personaforge
+resources:
+  - $rel/overlays/production
+components:
+  - $rel/components/prometheus-operator
+EOF
+overlays+=("production-prometheus-operator"); sources[production-prometheus-operator]="$wrapper"
 
 for overlay in "${overlays[@]}"; do
     rendered="$OUT/$overlay.yaml"
-    echo "== $overlay: kubectl kustomize k8s/overlays/$overlay"
-    if ! "$KUBECTL" kustomize "k8s/overlays/$overlay" > "$rendered"; then
+    echo "== $overlay: kubectl kustomize ${sources[$overlay]#"$OUT/"}"
+    if ! "$KUBECTL" kustomize "${sources[$overlay]}" > "$rendered"; then
         echo "FAIL render $overlay"; failures=$((failures + 1)); continue
     fi
     echo "   $(grep -c '^kind:' "$rendered") objects"
@@ -129,6 +151,25 @@ for obj in docs:
     if args[:1] in (["worker"], ["coordinator"]):
         if arg_value(args, "--shard-lease", env_cm) != env_cm.get("PF_SHARD_LEASE"):
             err(obj, "--shard-lease must come from PF_SHARD_LEASE (coordinator and worker must agree)")
+    if args[:1] in (["worker"], ["coordinator"], ["reducer"]):
+        metrics_port = int(env_cm.get("PERSONAFORGE_METRICS_PORT", "0"))
+        if metrics_port <= 0:
+            err(obj, "PERSONAFORGE_METRICS_PORT must be set in the env ConfigMap (metrics and probes)")
+        ports = {p.get("name"): p.get("containerPort") for p in c0.get("ports", [])}
+        if ports.get("metrics") != metrics_port:
+            err(obj, f"container port 'metrics' must be {metrics_port} (PERSONAFORGE_METRICS_PORT), got {ports.get('metrics')}")
+        for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+            get = c0.get(probe, {}).get("httpGet", {})
+            if get.get("path") != path or get.get("port") not in ("metrics", metrics_port):
+                err(obj, f"{probe} must be httpGet {path} on the metrics port")
+        annotations = obj["spec"]["template"]["metadata"].get("annotations", {})
+        if annotations.get("prometheus.io/scrape") != "true" or annotations.get("prometheus.io/port") != str(metrics_port):
+            err(obj, "pod template needs prometheus.io/scrape: \"true\" and prometheus.io/port matching the metrics port")
+        if obj["spec"]["template"]["metadata"].get("labels", {}).get("personaforge.io/metrics") != "true":
+            err(obj, "pod template needs the label personaforge.io/metrics: \"true\" (metrics NetworkPolicy, Service)")
+        grace = float(arg_value(args, "--grace-period", env_cm) or env_cm.get("PERSONAFORGE_GRACE_PERIOD", 20))
+        if not spec.get("terminationGracePeriodSeconds", 30) >= grace + 5:
+            err(obj, f"terminationGracePeriodSeconds must be at least the grace period ({grace}) + 5 (the shutdown watchdog's margin)")
 
 scaled = [d for d in docs if d["kind"] == "ScaledObject"]
 auths = {d["metadata"]["name"]: d for d in docs if d["kind"] == "TriggerAuthentication"}
@@ -173,6 +214,31 @@ for s in secrets.values():
     for k, v in {**s.get("stringData", {}), **s.get("data", {})}.items():
         if "CHANGE_ME" not in str(v):
             err(s, f"example Secret key {k} must hold a CHANGE_ME placeholder, not a value")
+
+monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
+services = [d for d in docs if d["kind"] == "Service"]
+for sm in monitors:
+    if sm["apiVersion"] != "monitoring.coreos.com/v1":
+        err(sm, "apiVersion must be monitoring.coreos.com/v1")
+    wanted = sm["spec"]["selector"].get("matchLabels", {})
+    matched = [s for s in services if wanted.items() <= s["metadata"].get("labels", {}).items()]
+    if len(matched) != 1:
+        err(sm, f"selector {wanted} must match exactly one Service, matched {len(matched)}")
+        continue
+    svc = matched[0]
+    port_names = {p.get("name") for p in svc["spec"].get("ports", [])}
+    for ep in sm["spec"].get("endpoints", []):
+        if ep.get("port") not in port_names:
+            err(sm, f"endpoint port {ep.get('port')} is not a port of Service {svc['metadata']['name']}")
+        if ep.get("path", "/metrics") != "/metrics":
+            err(sm, "endpoint path must be /metrics")
+    selector = svc["spec"].get("selector", {})
+    pods = [d for d in docs if pod_spec(d) is not None and selector.items() <= d["spec"]["template"]["metadata"].get("labels", {}).items()]
+    roles = sorted(p["spec"]["template"]["spec"]["containers"][0].get("args", [""])[0] for p in pods)
+    if roles != ["coordinator", "reducer", "worker"]:
+        err(svc, f"must select the coordinator, reducer and worker pods; selects {roles}")
+if overlay.endswith("prometheus-operator") and not monitors:
+    errors.append("the prometheus-operator component rendered no ServiceMonitor")
 
 for e in errors:
     print("   FAIL", e)

@@ -38,10 +38,14 @@ stop_services() {
 }
 trap stop_services EXIT
 pf_say "starting coordinator, reducer and two workers (logs in $logs/demo-*.log)"
-"$personaforge" coordinator > "$logs/demo-coordinator.log" 2>&1 & pids+=($!)
-"$personaforge" reducer > "$logs/demo-reducer.log" 2>&1 & pids+=($!)
-"$personaforge" worker --concurrency 4 > "$logs/demo-worker-1.log" 2>&1 & pids+=($!)
-"$personaforge" worker --concurrency 4 > "$logs/demo-worker-2.log" 2>&1 & pids+=($!)
+# One metrics port each (they share this machine): /metrics, /health, /ready on 127.0.0.1.
+metrics="${PF_METRICS_PORT_BASE:-$((PF_LLM_PORT + 1300))}"
+export PERSONAFORGE_METRICS_HOST=127.0.0.1
+"$personaforge" coordinator --metrics-port "$metrics" > "$logs/demo-coordinator.log" 2>&1 & pids+=($!)
+"$personaforge" reducer --metrics-port "$((metrics + 1))" > "$logs/demo-reducer.log" 2>&1 & pids+=($!)
+"$personaforge" worker --concurrency 4 --metrics-port "$((metrics + 2))" > "$logs/demo-worker-1.log" 2>&1 & pids+=($!)
+"$personaforge" worker --concurrency 4 --metrics-port "$((metrics + 3))" > "$logs/demo-worker-2.log" 2>&1 & pids+=($!)
+pf_say "metrics: curl http://127.0.0.1:$metrics/metrics (coordinator), :$((metrics + 1)) reducer, :$((metrics + 2)) and :$((metrics + 3)) workers"
 
 pf_say "personaforge status $run_id --watch   (Ctrl-C stops the demo; the run can be resumed)"
 "$personaforge" status "$run_id" --watch --interval 3

@@ -1,0 +1,43 @@
+import Foundation
+
+/// A private redis-server on a free loopback port, for tests that stop and restart
+/// Redis under a running service (the shared one must not be disturbed).
+public final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked Sendable: `process` is replaced only by start()/stop(), which a test
+    // calls from one task at a time.
+    public let port: Int
+    private var process: ChildProcess?
+    private let directory: URL
+
+    public init() throws {
+        port = try Loopback.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-redis-\(port)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    /// Starts (or restarts) the server on the same port.
+    public func start() throws {
+        guard let path = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw TestSupportError("redis-server not found: run deploy/local/install.sh")
+        }
+        process = try ChildProcess(
+            [path, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path],
+            logPath: directory.appendingPathComponent("redis.log").path
+        )
+        try Loopback.waitUntilListening(port: port)
+    }
+
+    /// Stops the server (SIGTERM, waits for it to exit).
+    public func stop() {
+        process?.terminate()
+        process = nil
+    }
+}

@@ -1,0 +1,48 @@
+public import CoreMetrics
+
+/// The worker's and its LLM caller's metrics, created from an injected factory
+/// (the executable passes its Prometheus factory; tests pass a test or no-op one).
+///
+/// Names follow Prometheus conventions; label values are bounded enums (outcome,
+/// reject reason, failure class, HTTP status), never free text or secrets.
+public struct WorkerMetrics: Sendable {
+    let factory: any MetricsFactory
+    /// Shards this worker holds right now (0 or 1).
+    let shardsInFlight: Gauge
+    /// Current adaptive limit of concurrent LLM requests (AIMD).
+    let concurrencyLimit: Gauge
+    /// One observation per HTTP request to the LLM (each attempt, retries included).
+    let requestDuration: Timer
+    let retries: Counter
+    let promptTokens: Counter
+    let completionTokens: Counter
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        shardsInFlight = Gauge(label: "personaforge_worker_shards_in_flight", factory: factory)
+        concurrencyLimit = Gauge(label: "personaforge_worker_concurrency_limit", factory: factory)
+        requestDuration = Timer(label: "personaforge_llm_request_duration_seconds", factory: factory)
+        retries = Counter(label: "personaforge_llm_retries_total", factory: factory)
+        promptTokens = Counter(label: "personaforge_llm_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
+        completionTokens = Counter(label: "personaforge_llm_tokens_total", dimensions: [("kind", "completion")], factory: factory)
+    }
+
+    /// Records a shard's end: `done`, `released` (grace period over or error), `cancelled`, `dead_lettered`.
+    func shardFinished(_ outcome: String) {
+        Counter(label: "personaforge_worker_shards_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// Records produced by this worker (before global dedup), by status and reason.
+    func recordProduced(status: String, reason: String?) {
+        Counter(label: "personaforge_worker_records_total", dimensions: [("outcome", status), ("reason", reason ?? "none")], factory: factory)
+            .increment()
+    }
+
+    /// One LLM HTTP request's result: `ok` or the failure class; 429 and 503 also count as overload.
+    func requestFinished(result: String, status: Int?) {
+        Counter(label: "personaforge_llm_requests_total", dimensions: [("result", result)], factory: factory).increment()
+        if let status, status == 429 || status == 503 {
+            Counter(label: "personaforge_llm_overload_responses_total", dimensions: [("status", String(status))], factory: factory).increment()
+        }
+    }
+}
