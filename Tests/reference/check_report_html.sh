@@ -69,7 +69,7 @@ filters:
 EOF
 
 pf_say "personaforge run (24 samples on the local model)"
-run_output="$("$personaforge" run "$config" --workers 2 --new --progress-interval 30)"
+run_output="$(PERSONAFORGE_METRICS_PORT=0 "$personaforge" run "$config" --workers 2 --new --progress-interval 30)"
 run_id="$(printf '%s\n' "$run_output" | sed -n 's/^submitted run \([0-9a-f-]\{36\}\).*/\1/p' | head -1)"
 [ -n "$run_id" ] || pf_die "no run id in the output of personaforge run:\n$run_output"
 "$personaforge" evaluate "$run_id" --save >/dev/null
