@@ -168,7 +168,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore", "PersonaForgeCompression"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PersonaForgeRedisTests",
             dependencies: ["PersonaForgeRedis", "PersonaForgeTestSupport"],
@@ -176,7 +176,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PersonaForgePostgresTests",
-            dependencies: ["PersonaForgePostgres", "PersonaForgeStore"],
+            dependencies: ["PersonaForgePostgres", "PersonaForgeStore", "PersonaForgeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -192,19 +192,22 @@ let package = Package(
         .testTarget(
             name: "PersonaForgeCLITests",
             // Depends on the executable so that `swift test` builds `personaforge` before running it.
-            dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeTestSupport"],
+            dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeStore", "PersonaForgeTestSupport",
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PersonaForgeObservabilityTests",
             dependencies: ["PersonaForgeObservability", "PersonaForgeHTTP", "PersonaForgeTestSupport",
-                           .product(name: "CoreMetrics", package: "swift-metrics")],
+                           .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PersonaForgePipelineTests",
-            dependencies: ["PersonaForgeCLI", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeHTTP", "PersonaForgeTestSupport",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeCLI", "PersonaForgeCore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeHTTP",
+                           "PersonaForgeReducer", "PersonaForgeStore", "PersonaForgeTestSupport",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
     ],
