@@ -42,6 +42,8 @@ dedup:
   enabled: false
 YAML
 export PERSONAFORGE_LLM_BASE_URL="http://127.0.0.1:$port/fault/ok/v1"
+# Three services on one host: none serves a metrics port (they would all want 9464).
+export PERSONAFORGE_METRICS_PORT=0
 psql_query() { PGPASSWORD=$PF_POSTGRES_PASSWORD psql -h 127.0.0.1 -p "$PF_POSTGRES_PORT" -U "$PF_POSTGRES_USER" -d "$PF_POSTGRES_DB" -qAt -c "$1"; }
 
 for mode in no-live live; do
