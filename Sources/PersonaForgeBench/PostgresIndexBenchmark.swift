@@ -177,8 +177,8 @@ struct PostgresIndexBenchmark {
         }
 
         if cleanup {
-            // The database held none of these rows before (checked above).
-            try await connection.execute("TRUNCATE lsh_bands, record_signatures, records, run_shards, axis_coverage")
+            // The database held none of these rows before (checked above; diversity_pending references records).
+            try await connection.execute("TRUNCATE lsh_bands, record_signatures, diversity_pending, records, run_shards, axis_coverage")
             try await connection.execute("DELETE FROM runs WHERE id = ANY($1::uuid[])", ["{\(runID),\(baselineRunID)}"])
         }
         await connection.close()
