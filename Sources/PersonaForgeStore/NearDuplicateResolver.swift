@@ -30,6 +30,26 @@ enum NearDuplicateResolver {
         var signatureRows: [[String?]] = []
     }
 
+    /// Earlier index rows of the keys in `lsh_probe` for scope `$1`: one branch per
+    /// partition of `lsh_bands`, each probing only the keys that hash to it.
+    static let probeQuery: String = {
+        let partitions = PersonaForgeSchema.lshBandPartitions
+        let branches = (0..<partitions).map { partition in
+            """
+            SELECT k.band, k.bucket, l.run_id, l.position, l.sample, l.created_at
+            FROM lsh_probe AS k
+            CROSS JOIN LATERAL (
+                SELECT run_id, position, sample, created_at FROM lsh_bands_p\(partition)
+                WHERE scope = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
+            ) AS l
+            WHERE satisfies_hash_partition('lsh_bands'::regclass, \(partitions), \(partition), k.bucket)
+            """
+        }
+        return "SELECT band, bucket, run_id::text AS run_id, position, sample FROM (\n"
+            + branches.joined(separator: "\nUNION ALL\n")
+            + "\n) AS found ORDER BY created_at, run_id, position, sample"
+    }()
+
     /// Marks duplicates in `records_in` and returns the index rows of the unique ones.
     /// `records` are one run's new kept records in arrival order.
     static func resolve(_ records: [(key: Key, signature: [UInt8])], plan: DedupPlan, connection: isolated PostgresConnection) throws -> Resolution {
@@ -55,11 +75,13 @@ enum NearDuplicateResolver {
             }
         }
 
-        // Earlier records sharing any band bucket, earliest first. The batch's (band, bucket) keys
-        // are copied into a session-local table, and each drives one primary-key probe that run-time
-        // partition pruning sends to the bucket's partition only; the LATERAL subquery with OFFSET 0
-        // keeps the planner from turning the lookup into a hash join over every partition, whose cost
-        // would grow with the whole index instead of the batch.
+        // Earlier records sharing any band bucket, earliest first. The batch's (band, bucket)
+        // keys are copied into a session-local table; each partition of `lsh_bands` is then
+        // probed by name with the keys that hash to it (`satisfies_hash_partition`, the check
+        // behind PostgreSQL's own hash partition constraints), one primary-key probe per key.
+        // That skips the per-probe partition pruning of a probe through the parent table, which
+        // cost about 3× more (docs/dedup.md). OFFSET 0 keeps the planner from turning a probe
+        // into a hash join over the partition, whose cost would grow with the index.
         var earlier: [String: [Key]] = [:]  // "band:bucket" → keys
         var earlierOrder: [Key: Int] = [:]
         try connection.execute("""
@@ -67,15 +89,7 @@ enum NearDuplicateResolver {
             """)
         try connection.execute("DELETE FROM lsh_probe")  // another run's keys, earlier in this transaction
         try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: zip(lookupBands, lookupBuckets).map { [$0, $1] })
-        let rows = try connection.query("""
-            SELECT k.band, k.bucket, l.run_id::text AS run_id, l.position, l.sample
-            FROM lsh_probe AS k
-            CROSS JOIN LATERAL (
-                SELECT run_id, position, sample, created_at FROM lsh_bands
-                WHERE scope = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
-            ) AS l
-            ORDER BY l.created_at, l.run_id, l.position, l.sample
-            """, [plan.scope])
+        let rows = try connection.query(Self.probeQuery, [plan.scope])
         for row in rows {
             let key = Key(run: row["run_id"].string ?? "", position: row["position"].int64 ?? 0, sample: row["sample"].int ?? 0)
             earlier["\(row["band"].string ?? ""):\(row["bucket"].string ?? "")", default: []].append(key)
