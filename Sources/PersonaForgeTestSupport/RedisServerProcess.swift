@@ -1,16 +1,19 @@
 import Foundation
 
-/// A private redis-server on a free loopback port, for tests that stop and restart
-/// Redis under a running service (the shared one must not be disturbed).
+/// A private redis-server on a free loopback port, for tests that stop, restart or
+/// reconfigure Redis (the shared one must not be disturbed), optionally with a password.
 public final class RedisServerProcess: @unchecked Sendable {
     // @unchecked Sendable: `process` is replaced only by start()/stop(), which a test
     // calls from one task at a time.
     public let port: Int
+    /// The server's `requirepass`, when it has one.
+    public let password: String?
     private var process: ChildProcess?
     private let directory: URL
 
-    public init() throws {
+    public init(password: String? = nil) throws {
         port = try Loopback.freePort()
+        self.password = password
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-redis-\(port)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start()
@@ -21,17 +24,19 @@ public final class RedisServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    public var url: String { "redis://127.0.0.1:\(port)/0" }
+    public var url: String {
+        if let password { return "redis://:\(password)@127.0.0.1:\(port)/0" }
+        return "redis://127.0.0.1:\(port)/0"
+    }
 
     /// Starts (or restarts) the server on the same port.
     public func start() throws {
         guard let path = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw TestSupportError("redis-server not found: run deploy/local/install.sh")
         }
-        process = try ChildProcess(
-            [path, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path],
-            logPath: directory.appendingPathComponent("redis.log").path
-        )
+        var arguments = [path, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path]
+        if let password { arguments += ["--requirepass", password] }
+        process = try ChildProcess(arguments, logPath: directory.appendingPathComponent("redis.log").path)
         try Loopback.waitUntilListening(port: port)
     }
 

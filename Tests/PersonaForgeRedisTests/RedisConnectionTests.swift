@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test func reconnectsAfterServerRestart() async throws {
-        let server = try TestRedisServer()
+        let server = try RedisServerProcess()
         let redis = RedisConnection(configuration: try RedisConfiguration(url: server.url))
         try await redis.send("SET", "k", "before")
         server.stop()
@@ -146,7 +146,7 @@ import Testing
     }
 
     @Test func authentication() async throws {
-        let server = try TestRedisServer(password: "hunter2-secret")
+        let server = try RedisServerProcess(password: "hunter2-secret")
         let good = RedisConnection(configuration: try RedisConfiguration(url: server.url))
         #expect(try await good.send("PING") == .status("PONG"))
 
@@ -167,7 +167,7 @@ import Testing
     }
 
     @Test func selectsTheDatabaseFromTheURL() async throws {
-        let server = try TestRedisServer()
+        let server = try RedisServerProcess()
         let db5 = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/5"))
         try await db5.send("SET", "where", "five")
         let db0 = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/0"))
@@ -188,7 +188,7 @@ import Testing
     }
 
     @Test func aTimedOutReadDropsTheConnectionAndTheNextCommandWorks() async throws {
-        let server = try TestRedisServer()
+        let server = try RedisServerProcess()
         var configuration = try RedisConfiguration(url: server.url)
         configuration.commandTimeout = .milliseconds(200)
         let redis = RedisConnection(configuration: configuration)
