@@ -47,7 +47,7 @@ struct PostgresIndexBenchmark {
         }
         let settings = DedupSettings(threshold: threshold, permutations: permutations, seed: 1)
         let plan = try DedupPlan(settings: settings, runID: runID, runSeed: 1)
-        var generator = BenchRandom(state: 0x5EED)
+        var generator = SplitMix64(state: 0x5EED)
         var nextPosition = 0
         var shard = 0
         var signatures: [[UInt8]] = []  // a uniform sample (reservoir) of stored ones, to make near-copies from
@@ -215,17 +215,4 @@ struct PostgresIndexBenchmark {
 struct BenchmarkError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
-}
-
-/// SplitMix64: fast deterministic random signatures for the benchmark.
-struct BenchRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z &>> 31)
-    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PersonaForgeCompression
+import PersonaForgeCore
 import Testing
 
 /// The streaming gzip encoder, checked by the real `gzip` tool and Python's gzip module.
@@ -22,24 +23,12 @@ import Testing
 
     /// JSONL-like text with repetition and some noise: about `lines` lines.
     static func corpus(lines: Int) -> [UInt8] {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(state: 7)
         var text = ""
         for line in 0..<lines {
             text += "{\"position\":\(line),\"text\":\"persona \(generator.next() % 500) asks about topic \(generator.next() % 40): ünïcødé 🎉 \(generator.next())\"}\n"
         }
         return Array(text.utf8)
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: Data) {
