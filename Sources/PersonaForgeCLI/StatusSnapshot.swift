@@ -26,13 +26,7 @@ struct QueueStatus {
         if let summary = try? await redis.pendingSummary(layout.results, group: layout.reducersGroup) { status.resultsPending = summary.count }
         if let consumers = try? await redis.send("XINFO", "CONSUMERS", layout.shards, layout.workersGroup).array {
             for consumer in consumers {
-                guard let fields = consumer.array else { continue }
-                var map: [String: RedisReply] = [:]
-                var index = 0
-                while index + 1 < fields.count {
-                    if let key = fields[index].string { map[key] = fields[index + 1] }
-                    index += 2
-                }
+                guard let map = consumer.fieldMap else { continue }
                 status.workers.append((map["name"]?.string ?? "?", map["pending"]?.integer ?? 0, map["idle"]?.integer ?? 0))
             }
         }

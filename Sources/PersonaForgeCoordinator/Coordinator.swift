@@ -97,12 +97,7 @@ public struct Coordinator: Sendable {
         for (stream, reply) in zip(["shards", "results"], replies.dropFirst(3)) {
             for group in reply.array ?? [] {
                 // XINFO GROUPS answers a flat [key, value, ...] list per group.
-                let fields = group.array ?? []
-                var info: [String: RedisReply] = [:]
-                for index in stride(from: 0, to: fields.count - 1, by: 2) {
-                    if let key = fields[index].string { info[key] = fields[index + 1] }
-                }
-                guard let name = info["name"]?.string else { continue }
+                guard let info = group.fieldMap, let name = info["name"]?.string else { continue }
                 let pending = Int(info["pending"]?.integer ?? 0)
                 metrics.group(name, of: stream, pending: pending, lag: info["lag"]?.integer.map(Int.init))
                 if stream == "shards" && name == layout.workersGroup { metrics.shardsInFlight.record(pending) }

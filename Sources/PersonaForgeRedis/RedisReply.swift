@@ -45,4 +45,18 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     public var isNull: Bool { self == .null }
+
+    /// A flat `[key, value, key, value, …]` array reply (XINFO GROUPS / CONSUMERS
+    /// entries, HGETALL in RESP2) as a map; nil when this is not an array. A key
+    /// without a string form (see ``string``) and a trailing unpaired element are skipped.
+    public var fieldMap: [String: RedisReply]? {
+        guard let elements = array else { return nil }
+        var map: [String: RedisReply] = [:]
+        var index = 0
+        while index + 1 < elements.count {
+            if let key = elements[index].string { map[key] = elements[index + 1] }
+            index += 2
+        }
+        return map
+    }
 }
