@@ -57,6 +57,16 @@ import Testing
         }
     }
 
+    /// The 503 answer of `/ready` once it comes, or nil (recorded with the service log) when it does not.
+    static func readinessFailure(port: Int, _ harness: PipelineHarness) async -> String? {
+        do {
+            return try await harness.waitFor(port: port, "ready", status: 503)
+        } catch {
+            Issue.record("\(error)\nservice log:\n\(harness.log(of: 0).suffix(3000))")
+            return nil
+        }
+    }
+
     @Test func readinessFollowsRedisAndLivenessDoesNot() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let redis = try RedisServerProcess()
@@ -65,13 +75,7 @@ import Testing
         try await harness.waitFor(port: port, "ready", status: 200)
 
         redis.stop()
-        let reason: String
-        do {
-            reason = try await harness.waitFor(port: port, "ready", status: 503)
-        } catch {
-            Issue.record("\(error)\nreducer log:\n\(harness.log(of: 0).suffix(3000))")
-            return
-        }
+        guard let reason = await Self.readinessFailure(port: port, harness) else { return }
         #expect(reason.contains("redis:"), "\(reason)")
         #expect(!reason.contains("postgresql:"), "\(reason)")
         #expect(try await harness.get(port: port, "health").status == 200, "a Redis outage is not a reason to restart the pod")
@@ -94,13 +98,7 @@ import Testing
         try await harness.waitFor(port: port, "ready", status: 200)
 
         proxy.cut()
-        let reason: String
-        do {
-            reason = try await harness.waitFor(port: port, "ready", status: 503)
-        } catch {
-            Issue.record("\(error)\nreducer log:\n\(harness.log(of: 0).suffix(3000))")
-            return
-        }
+        guard let reason = await Self.readinessFailure(port: port, harness) else { return }
         #expect(reason.contains("postgresql:"), "\(reason)")
         #expect(!reason.contains("redis:"), "\(reason)")
         #expect(!reason.contains("personaforge:personaforge@"), "no password in a probe answer: \(reason)")
