@@ -41,9 +41,7 @@ struct ConnectionOptions: ParsableArguments {
     private var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     private func value(_ flag: String?, _ variable: String, default fallback: String) -> (value: String, source: String) {
-        if let flag, !flag.isEmpty { return (flag, "flag") }
-        if let env = environment[variable], !env.isEmpty { return (env, variable) }
-        return (fallback, "default")
+        flagOrEnvironment(flag, variable).map { ($0.value, $0.isFlag ? "flag" : variable) } ?? (fallback, "default")
     }
 
     var redis: (value: String, source: String) { value(redisURL, "PERSONAFORGE_REDIS_URL", default: Self.defaultRedisURL) }

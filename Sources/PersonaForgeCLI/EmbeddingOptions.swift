@@ -37,15 +37,9 @@ struct EmbeddingOptions: ParsableArguments {
 
     /// The endpoint: these flags, then PERSONAFORGE_EMBEDDING_*, then the LLM connection options.
     func endpoint(connections: ConnectionOptions) throws -> LLMEndpoint {
-        let environment = ProcessInfo.processInfo.environment
-        func pick(_ flag: String?, _ variable: String, _ fallback: String) -> String {
-            if let flag, !flag.isEmpty { return flag }
-            if let value = environment[variable], !value.isEmpty { return value }
-            return fallback
-        }
-        return LLMEndpoint(
-            baseURL: pick(embeddingBaseURL, "PERSONAFORGE_EMBEDDING_BASE_URL", connections.llmBase.value),
-            model: pick(embeddingModel, "PERSONAFORGE_EMBEDDING_MODEL", connections.model.value),
+        LLMEndpoint(
+            baseURL: flagOrEnvironment(embeddingBaseURL, "PERSONAFORGE_EMBEDDING_BASE_URL")?.value ?? connections.llmBase.value,
+            model: flagOrEnvironment(embeddingModel, "PERSONAFORGE_EMBEDDING_MODEL")?.value ?? connections.model.value,
             apiKey: try connections.apiKey()
         )
     }

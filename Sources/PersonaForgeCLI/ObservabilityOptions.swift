@@ -40,12 +40,8 @@ struct ObservabilityOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds without loop progress after which /health fails.", discussion: "Env: PERSONAFORGE_STALL_TIMEOUT."))
     var stallTimeout: String?
 
-    private var environment: [String: String] { ProcessInfo.processInfo.environment }
-
     private func value(_ flag: String?, _ variable: String) -> (value: String, source: String)? {
-        if let flag, !flag.isEmpty { return (flag, "--" + Self.flagName(variable)) }
-        if let env = environment[variable], !env.isEmpty { return (env, variable) }
-        return nil
+        flagOrEnvironment(flag, variable).map { ($0.value, $0.isFlag ? "--" + Self.flagName(variable) : variable) }
     }
 
     private static func flagName(_ variable: String) -> String {
