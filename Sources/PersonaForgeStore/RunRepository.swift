@@ -195,19 +195,7 @@ public struct RunRepository: Sendable {
         of runID: String, status: String?, columns: String, pageSize: Int = 1000,
         _ body: ([PostgresRow]) throws -> Void
     ) async throws {
-        var lastPosition = "-1"
-        var lastSample = "-1"
-        while true {
-            let rows = try await connection.query("""
-                SELECT \(columns), position AS page_position, sample AS page_sample FROM records
-                WHERE run_id = $1::uuid AND ($2::text IS NULL OR status = $2) AND (position, sample) > ($3::bigint, $4::int)
-                ORDER BY position, sample LIMIT $5
-                """, [runID, status, lastPosition, lastSample, String(pageSize)])
-            if rows.isEmpty { return }
-            try body(Array(rows))
-            lastPosition = rows.last?["page_position"].string ?? lastPosition
-            lastSample = rows.last?["page_sample"].string ?? lastSample
-        }
+        try await forEachPage(of: runID, statuses: status.map { [$0] } ?? Self.recordStatuses, columns: columns, pageSize: pageSize, body)
     }
 
     /// Distinct shards that have an outcome.
