@@ -72,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         observed.health.addReadinessCheck(try ReadinessProbes.redis(connections, logger: logger))
         observed.health.addReadinessCheck(ReadinessProbes.postgres(connections, logger: logger))
+        observed.health.setStartupStep(nil)
 
         let shutdown = observed.shutdown
         let factory = observed.metrics

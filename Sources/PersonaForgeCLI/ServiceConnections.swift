@@ -102,9 +102,11 @@ struct ServiceOptions: ParsableArguments {
     func runService(_ role: String, connections: ConnectionOptions, _ body: (Started) async throws -> ShutdownOutcome) async throws {
         try await withObservability(role) { observed in
             let database = try await connections.openDatabase(logger: observed.logger)
+            observed.health.setStartupStep("connecting to Redis")
             let redis = try await connections.openRedis(logger: observed.logger)
             observed.health.addReadinessCheck(try ReadinessProbes.redis(connections, logger: observed.logger))
             observed.health.addReadinessCheck(ReadinessProbes.postgres(connections, logger: observed.logger))
+            observed.health.setStartupStep(nil)
             return try await body(Started(
                 logger: observed.logger, database: database, redis: redis, shutdown: observed.shutdown,
                 metrics: observed.metrics, health: observed.health, gracePeriod: observed.gracePeriod
@@ -126,6 +128,8 @@ struct ServiceOptions: ParsableArguments {
         let (registry, factory) = ProcessObservability.bootstrap(format: format)
         let logger = logger("personaforge.\(role)")
         let health = HealthMonitor(stallTimeout: stall)
+        // Not ready until `body` has connected and says so (setStartupStep(nil)).
+        health.setStartupStep("connecting to PostgreSQL")
         // A peer that closed its socket (Redis restarting, a scraper going away) must
         // be an EPIPE error to handle, not a signal that kills the service.
         signal(SIGPIPE, SIG_IGN)

@@ -91,15 +91,22 @@ public struct Coordinator: Sendable {
             RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results), RedisCommand("XLEN", layout.deadLetters),
             RedisCommand("XINFO", "GROUPS", layout.shards), RedisCommand("XINFO", "GROUPS", layout.results),
         ])
+        var depths: [String: Int] = [:]
         for (stream, reply) in zip(["shards", "results", "dead"], replies) {
-            metrics.depth(of: stream, Int(reply.integer ?? 0))
+            depths[stream] = Int(reply.integer ?? 0)
+            metrics.depth(of: stream, depths[stream]!)
         }
         for (stream, reply) in zip(["shards", "results"], replies.dropFirst(3)) {
             for group in reply.array ?? [] {
                 // XINFO GROUPS answers a flat [key, value, ...] list per group.
                 guard let info = group.fieldMap, let name = info["name"]?.string else { continue }
                 let pending = Int(info["pending"]?.integer ?? 0)
-                metrics.group(name, of: stream, pending: pending, lag: info["lag"]?.integer.map(Int.init))
+                // Redis reports `lag` as nil once entries inside the group's range were
+                // deleted, and workers and reducers XDEL every entry they acknowledge.
+                // Then every entry still in the stream is either pending or not yet
+                // delivered, so the lag is the length minus the pending count.
+                let lag = info["lag"]?.integer.map(Int.init) ?? max(0, (depths[stream] ?? 0) - pending)
+                metrics.group(name, of: stream, pending: pending, lag: lag)
                 if stream == "shards" && name == layout.workersGroup { metrics.shardsInFlight.record(pending) }
             }
         }

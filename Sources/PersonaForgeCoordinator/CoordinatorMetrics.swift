@@ -28,11 +28,9 @@ public struct CoordinatorMetrics: Sendable {
     }
 
     /// A consumer group's pending (delivered, unacknowledged) entries and lag (entries not yet delivered).
-    func group(_ group: String, of stream: String, pending: Int, lag: Int?) {
+    func group(_ group: String, of stream: String, pending: Int, lag: Int) {
         let dimensions = [("stream", stream), ("group", group)]
         Gauge(label: "personaforge_queue_pending", dimensions: dimensions, factory: factory).record(pending)
-        if let lag {
-            Gauge(label: "personaforge_queue_lag", dimensions: dimensions, factory: factory).record(lag)
-        }
+        Gauge(label: "personaforge_queue_lag", dimensions: dimensions, factory: factory).record(lag)
     }
 }

@@ -4,8 +4,9 @@ public import PersonaForgeSupport
 ///
 /// Liveness: every registered loop has beaten within ``stallTimeout`` (a loop that
 /// has not started yet counts as alive until the timeout has passed since
-/// registration). Readiness: every loop has beaten at least once and every readiness
-/// check (e.g. "Redis answers PING", "PostgreSQL answers SELECT 1") passes.
+/// registration). Readiness: the service has finished starting (``setStartupStep(_:)``),
+/// every loop has beaten at least once and every readiness check (e.g. "Redis answers
+/// PING", "PostgreSQL answers SELECT 1") passes.
 ///
 /// A check runs at most once at a time: a probe that arrives while it is still
 /// running gets its previous answer (or, once it has run longer than
@@ -51,6 +52,8 @@ public final class HealthMonitor: Sendable {
     private struct State {
         var loops: [(heartbeat: Heartbeat, registered: ContinuousClock.Instant)] = []
         var checks: [CheckState] = []
+        /// What the service is still doing before its loops exist (nil: started).
+        var startupStep: String?
     }
     private let state = LockedBox(State())
 
@@ -65,6 +68,14 @@ public final class HealthMonitor: Sendable {
         let now = ContinuousClock.now
         state.withLock { $0.loops.append((heartbeat, now)) }
         return heartbeat
+    }
+
+    /// Marks the service as still starting (`step` says with what, e.g. "connecting to
+    /// PostgreSQL") or, with nil, as started. While starting, `/ready` fails: the
+    /// endpoint is up before the service has connected to anything, and a probe then
+    /// must not pass because no loop or check is registered yet.
+    public func setStartupStep(_ step: String?) {
+        state.withLock { $0.startupStep = step }
     }
 
     /// Adds a readiness check (run on every `/ready` request).
@@ -87,7 +98,8 @@ public final class HealthMonitor: Sendable {
 
     public func readiness(now: ContinuousClock.Instant = .now) async -> Verdict {
         var problems = liveness(now: now).problems
-        let (loops, count) = state.withLock { ($0.loops, $0.checks.count) }
+        let (loops, count, startup) = state.withLock { ($0.loops, $0.checks.count, $0.startupStep) }
+        if let startup { problems.append("starting: \(startup)") }
         for (heartbeat, _) in loops where heartbeat.lastBeat == nil {
             problems.append("\(heartbeat.name): starting")
         }

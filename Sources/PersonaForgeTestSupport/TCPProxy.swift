@@ -54,11 +54,18 @@ public final class TCPProxy: @unchecked Sendable {
         defer { close(listening) }
         while true {
             let client = accept(listening, nil, nil)
-            if client < 0 { return }
+            if client < 0 {
+                if errno == EINTR { continue }
+                return
+            }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: targetPort)
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            if !connected {
+                // Seen as "server closed the connection unexpectedly" by the client: say why.
+                FileHandle.standardError.write(Data("TCPProxy: cannot connect to 127.0.0.1:\(targetPort): \(String(cString: strerror(errno)))\n".utf8))
             }
             let open = lock.withLock { () -> Bool in
                 guard listener == listening, connected else { return false }
@@ -107,10 +114,12 @@ public final class TCPProxy: @unchecked Sendable {
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             copying: while true {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 var sent = 0
                 while sent < count {
                     let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }
+                    if written < 0 && errno == EINTR { continue }
                     if written <= 0 { break copying }
                     sent += written
                 }

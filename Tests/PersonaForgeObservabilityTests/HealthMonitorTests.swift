@@ -19,6 +19,16 @@ import Testing
         #expect(stalled.body.hasPrefix("worker: no progress for 61 s"))
     }
 
+    @Test func aServiceStillStartingIsNotReadyEvenWithNothingRegistered() async {
+        let monitor = HealthMonitor()
+        #expect(await monitor.readiness().isHealthy, "a monitor nobody marked as starting has nothing to wait for")
+        monitor.setStartupStep("connecting to PostgreSQL")
+        #expect(await monitor.readiness().problems == ["starting: connecting to PostgreSQL"])
+        #expect(monitor.liveness().isHealthy, "starting is alive")
+        monitor.setStartupStep(nil)
+        #expect(await monitor.readiness().isHealthy)
+    }
+
     @Test func readinessWaitsForTheFirstBeatAndReportsEveryFailingCheck() async {
         let monitor = HealthMonitor()
         let reducer = monitor.register("reducer")

@@ -143,8 +143,11 @@ final class PipelineHarness: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         var samples: [String: Double] = [:]
         while ContinuousClock.now < deadline {
-            samples = Self.samples(try await get(port: port, "metrics").body)
-            if condition(samples) { return samples }
+            // A service that is still starting has no endpoint yet: keep asking.
+            if let body = try? await get(port: port, "metrics").body {
+                samples = Self.samples(body)
+                if condition(samples) { return samples }
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         return samples

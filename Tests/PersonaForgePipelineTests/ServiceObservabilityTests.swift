@@ -12,6 +12,10 @@ import Testing
         let (coordinatorPort, reducerPort, workerPort) = (try Loopback.freePort(), try Loopback.freePort(), try Loopback.freePort())
         try harness.start(["coordinator", "--metrics-port", String(coordinatorPort)])
         try harness.start(["reducer", "--metrics-port", String(reducerPort)])
+        // Before any worker: all three shards queued, none delivered, so the lag is the whole queue.
+        let queued = try await harness.metrics(port: coordinatorPort) { $0["personaforge_queue_depth{stream=\"shards\"}"] == 3 }
+        #expect(queued["personaforge_queue_lag{stream=\"shards\",group=\"workers\"}"] == 3, "\(queued)")
+        #expect(queued["personaforge_queue_pending{stream=\"shards\",group=\"workers\"}"] == 0)
         try harness.start(["worker", "--concurrency", "2"], environment: ["PERSONAFORGE_METRICS_PORT": String(workerPort)])
         let counts = try await harness.waitFor(runID) { $0.state == "completed" }
         #expect(counts.records == 12)
@@ -50,6 +54,8 @@ import Testing
         #expect(coordinator["personaforge_coordinator_leader"] == 1)
         #expect(coordinator["personaforge_queue_depth{stream=\"shards\"}"] == 0)
         #expect(coordinator["personaforge_queue_pending{stream=\"shards\",group=\"workers\"}"] == 0)
+        #expect(coordinator["personaforge_queue_lag{stream=\"shards\",group=\"workers\"}"] == 0)
+        #expect(coordinator["personaforge_queue_lag{stream=\"results\",group=\"reducers\"}"] == 0)
 
         for port in [coordinatorPort, reducerPort, workerPort] {
             #expect(try await harness.get(port: port, "health").status == 200)
@@ -106,6 +112,23 @@ import Testing
 
         try proxy.restore()
         try await harness.waitFor(port: port, "ready", status: 200)
+    }
+
+    @Test func aServiceWaitingForPostgreSQLAtStartIsAliveButNotReadyThenExitsOne() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        // Accepts TCP but never answers: libpq waits for its connect timeout (5 s).
+        let hanging = try SilentListener()
+        let port = try Loopback.freePort()
+        let reducer = try harness.start(["reducer", "--metrics-port", String(port)], environment: [
+            "PERSONAFORGE_DATABASE_URL": "postgresql://personaforge:secret@127.0.0.1:\(hanging.port)/personaforge",
+        ])
+        let reason = try await harness.waitFor(port: port, "ready", status: 503, timeout: .seconds(20))
+        #expect(reason == "starting: connecting to PostgreSQL\n", "the endpoint is up before the service connected: \(reason)")
+        #expect(try await harness.get(port: port, "health").status == 200)
+        let status = await reducer.waitForExit(timeout: .seconds(30))
+        #expect(status == 1, "unreachable at start: exit code 1\n\(harness.log(of: 0))")
+        #expect(harness.log(of: 0).contains("could not connect to PostgreSQL at"))
+        #expect(!harness.log(of: 0).contains("secret"), "no password in the log")
     }
 
     @Test func aTakenMetricsPortIsAClearErrorWithExitCodeOne() async throws {
