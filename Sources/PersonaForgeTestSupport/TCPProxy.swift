@@ -58,11 +58,13 @@ public final class TCPProxy: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: targetPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            var (attempt, connected) = connectUpstream()
+            // A signal (a child process of the test ending) can interrupt connect: try afresh.
+            for _ in 0..<3 where !connected && errno == EINTR {
+                close(attempt)
+                (attempt, connected) = connectUpstream()
             }
+            let upstream = attempt
             if !connected {
                 // Seen as "server closed the connection unexpectedly" by the client: say why.
                 FileHandle.standardError.write(Data("TCPProxy: cannot connect to 127.0.0.1:\(targetPort): \(String(cString: strerror(errno)))\n".utf8))
@@ -81,6 +83,15 @@ public final class TCPProxy: @unchecked Sendable {
             Thread { link.pump(from: client, to: upstream) }.start()
             Thread { link.pump(from: upstream, to: client) }.start()
         }
+    }
+
+    private func connectUpstream() -> (Int32, Bool) {
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: targetPort)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        return (upstream, connected)
     }
 
     /// Drops closed sockets from `links` (before they are closed, so `cut()` never
