@@ -147,7 +147,8 @@ struct RunStatus {
 extension QueueStatus {
     var text: String {
         var lines = [
-            "  queue     shards: \(shardsQueued) queued or in flight (\(shardsPending) delivered, unacknowledged); results: \(resultsQueued) waiting (\(resultsPending) being stored); dead letters: \(deadLetters)",
+            // Acknowledged entries are deleted, so length − pending is the lag (not yet delivered).
+            "  queue     shards: \(max(0, shardsQueued - shardsPending)) waiting for a worker (lag), \(shardsPending) in flight; results: \(max(0, resultsQueued - resultsPending)) waiting for a reducer, \(resultsPending) being stored; dead letters: \(deadLetters)",
         ]
         let live = liveWorkers()
         lines.append("  workers   \(live.count) live" + (live.isEmpty ? "" : ": " + live.map { "\($0.name) (\($0.pending) shard\($0.pending == 1 ? "" : "s"))" }.joined(separator: ", ")))

@@ -16,6 +16,8 @@ import Testing
         let queued = try await harness.metrics(port: coordinatorPort) { $0["personaforge_queue_depth{stream=\"shards\"}"] == 3 }
         #expect(queued["personaforge_queue_lag{stream=\"shards\",group=\"workers\"}"] == 3, "\(queued)")
         #expect(queued["personaforge_queue_pending{stream=\"shards\",group=\"workers\"}"] == 0)
+        let waiting = try await harness.run(["status", runID])
+        #expect(waiting.output.contains("shards: 3 waiting for a worker (lag), 0 in flight"), "\(waiting.output)")
         try harness.start(["worker", "--concurrency", "2"], environment: ["PERSONAFORGE_METRICS_PORT": String(workerPort)])
         let counts = try await harness.waitFor(runID) { $0.state == "completed" }
         #expect(counts.records == 12)
