@@ -53,7 +53,12 @@ public struct Coordinator: Sendable {
         try await redis.createGroup(layout.shards, group: layout.workersGroup)
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
         var wasLeader = false
+        // Consecutive failed ticks (PostgreSQL or Redis away): retried ever more slowly,
+        // up to 5 s apart, instead of every tick.
+        var failures = 0
+        let backoff = BackoffPolicy(baseDelay: settings.tick, maxDelay: .seconds(5))
         while !shutdown.isRequested {
+            var pause = settings.tick
             do {
                 let report = try await tick()
                 if report.isLeader != wasLeader {
@@ -74,10 +79,16 @@ public struct Coordinator: Sendable {
                 metrics.runsCompleted.increment(by: report.completed.count)
                 try await sampleQueue()
                 heartbeat.beat()
+                if failures > 0 { logger.info("coordinator tick succeeded again", metadata: ["failed_ticks": "\(failures)"]) }
+                failures = 0
             } catch {
-                logger.error("coordinator tick failed; retrying", metadata: ["error": "\(error)"])
+                failures += 1
+                pause = backoff.exponentialWindow(attempt: failures)
+                logger.error("coordinator tick failed; retrying", metadata: [
+                    "error": "\(error)", "failed_ticks": "\(failures)", "retry_in_ms": "\(pause.wholeMilliseconds)",
+                ])
             }
-            await shutdown.sleep(for: settings.tick)
+            await shutdown.sleep(for: pause)
         }
         try? await releaseLease()
         metrics.isLeader.record(0)

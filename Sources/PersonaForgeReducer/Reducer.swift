@@ -41,6 +41,10 @@ public struct Reducer: Sendable {
     /// Beaten after every step (liveness).
     public let heartbeat: Heartbeat
     private let plans = LockedBox<[String: DedupPlan?]>([:])
+    /// Set when a step failed: the batches it read stay pending to this reducer, so
+    /// the next steps take them back at once (XREADGROUP from 0) instead of waiting
+    /// ``ReducerSettings/claimIdle`` for XAUTOCLAIM.
+    private let retryOwnPending = LockedBox(false)
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
@@ -63,13 +67,23 @@ public struct Reducer: Sendable {
     @discardableResult
     public func run(until shutdown: ShutdownSignal) async throws -> ShutdownOutcome {
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
+        // Consecutive failed steps (PostgreSQL or Redis away): 1, 2, 4, 5, 5 ... s apart.
+        var failures = 0
+        let backoff = BackoffPolicy(baseDelay: .seconds(1), maxDelay: .seconds(5))
         while !shutdown.isRequested {
             do {
                 heartbeat.beat()
                 _ = try await step()
+                if failures > 0 { logger.info("reducer step succeeded again", metadata: ["failed_steps": "\(failures)"]) }
+                failures = 0
             } catch {
-                logger.error("reducer step failed; the batches will be retried", metadata: ["error": "\(error)"])
-                await shutdown.sleep(for: .seconds(1))
+                failures += 1
+                retryOwnPending.withLock { $0 = true }
+                let pause = backoff.exponentialWindow(attempt: failures)
+                logger.error("reducer step failed; its batches stay pending and are retried", metadata: [
+                    "error": "\(error)", "failed_steps": "\(failures)", "retry_in_ms": "\(pause.wholeMilliseconds)",
+                ])
+                await shutdown.sleep(for: pause)
             }
         }
         await liveDiversity?.flush(connection: writer.connection)
@@ -82,6 +96,10 @@ public struct Reducer: Sendable {
         var entries = try await redis.autoClaim(
             layout.results, group: layout.reducersGroup, consumer: settings.name, minIdle: settings.claimIdle, count: settings.batchCount
         ).entries
+        if entries.isEmpty, retryOwnPending.withLock({ $0 }) {
+            entries = try await ownPendingBatches()
+            if entries.isEmpty { retryOwnPending.withLock { $0 = false } }
+        }
         if entries.isEmpty {
             entries = try await redis.readGroup(
                 layout.results, group: layout.reducersGroup, consumer: settings.name, count: settings.batchCount, block: settings.block
@@ -133,6 +151,23 @@ public struct Reducer: Sendable {
         await liveDiversity?.writeDueSnapshots(connection: writer.connection)
         logger.debug("stored result batches", metadata: ["batches": "\(batches.count)", "new_records": "\(outcome.inserted)"])
         return outcome.inserted
+    }
+
+    /// The batches delivered to this reducer and not acknowledged (after a failed step).
+    /// An entry deleted meanwhile comes back without fields; it is acknowledged and skipped.
+    private func ownPendingBatches() async throws -> [RedisStreamEntry] {
+        while true {
+            let own = try await redis.readGroup(
+                layout.results, group: layout.reducersGroup, consumer: settings.name, count: settings.batchCount, startingAt: "0"
+            )
+            let live = own.filter { !$0.fields.isEmpty }
+            let deleted = own.filter(\.fields.isEmpty).map(\.id)
+            if !deleted.isEmpty { try await redis.ack(layout.results, group: layout.reducersGroup, ids: deleted) }
+            if !live.isEmpty {
+                logger.info("retrying result batches of a failed step", metadata: ["batches": "\(live.count)"])
+            }
+            if !live.isEmpty || own.isEmpty { return live }
+        }
     }
 
     /// The run's dedup plan (nil when its config turns dedup off), loaded once per run.

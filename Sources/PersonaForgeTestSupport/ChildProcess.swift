@@ -70,6 +70,17 @@ public final class ChildProcess: @unchecked Sendable {
         return status
     }
 
+    /// Whether the process is still running (a process that has exited is reaped).
+    public var isRunning: Bool {
+        guard let pid else { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            self.pid = nil
+            return false
+        }
+        return true
+    }
+
     /// Sends a signal without waiting.
     public func send(signal: Int32) {
         if let pid { kill(pid, signal) }
