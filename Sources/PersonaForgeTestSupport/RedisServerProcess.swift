@@ -11,9 +11,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     private var process: ChildProcess?
     private let directory: URL
 
-    public init(password: String? = nil) throws {
+    /// With an append-only file fsynced on every write, as production Redis runs
+    /// (deploy/compose.yaml, k8s): streams and groups survive a restart.
+    public let persistent: Bool
+
+    public init(password: String? = nil, persistent: Bool = false) throws {
         port = try Loopback.freePort()
         self.password = password
+        self.persistent = persistent
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-redis-\(port)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start()
@@ -34,7 +39,8 @@ public final class RedisServerProcess: @unchecked Sendable {
         guard let path = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw TestSupportError("redis-server not found: run deploy/local/install.sh")
         }
-        var arguments = [path, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no", "--dir", directory.path]
+        var arguments = [path, "--bind", "127.0.0.1", "--port", String(port), "--save", "", "--dir", directory.path]
+        arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password] }
         process = try ChildProcess(arguments, logPath: directory.appendingPathComponent("redis.log").path)
         try Loopback.waitUntilListening(port: port)

@@ -90,9 +90,11 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Runs `personaforge ARGUMENTS` to completion.
-    func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+    func run(_ arguments: [String], timeout: Duration = .seconds(120), environment overrides: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let out = directory.appendingPathComponent("cmd-\(UUID().uuidString).out").path
-        let process = try ChildProcess([ProjectPaths.executable] + arguments, environment: environment, logPath: out)
+        let process = try ChildProcess(
+            [ProjectPaths.executable] + arguments, environment: environment.merging(overrides) { _, new in new }, logPath: out
+        )
         guard let status = await process.waitForExit(timeout: timeout) else {
             process.terminate(signal: SIGKILL)
             throw TestSupportError("personaforge \(arguments.joined(separator: " ")) did not finish in \(timeout)")
@@ -101,8 +103,8 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Submits a config and returns the run id (the last line of standard output).
-    func submit(_ path: String) async throws -> String {
-        let result = try await run(["submit", path])
+    func submit(_ path: String, environment overrides: [String: String] = [:]) async throws -> String {
+        let result = try await run(["submit", path], environment: overrides)
         guard result.status == 0, let id = result.output.split(separator: "\n").last.map(String.init), id.count == 36 else {
             throw TestSupportError("submit failed (\(result.status)): \(result.output)")
         }

@@ -154,6 +154,35 @@ import Testing
         #expect(harness.log(of: 1).contains("retrying result batches of a failed step"))
     }
 
+    @Test func aRedisRestartMidRunLosesAndDuplicatesNothing() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        // A private Redis with its append-only file on, as deployed, that this test restarts.
+        let redis = try RedisServerProcess(persistent: true)
+        let through = ["PERSONAFORGE_REDIS_URL": redis.url]
+        let runID = try await harness.submit(try harness.writeConfig(name: "redis-restart", personas: 24, shardSize: 4), environment: through)
+        let services = [
+            try harness.start(["coordinator", "--shard-lease", "5", "--high-water-mark", "2"], environment: through),
+            try harness.start(["reducer"], environment: through),
+            try harness.start(["worker", "--concurrency", "2", "--shard-lease", "5"], environment: through),
+        ]
+        try await harness.waitFor(runID, timeout: .seconds(60)) { $0.records >= 4 }
+        redis.stop()
+        try await Task.sleep(for: .seconds(3))
+        let during = try await harness.counts(runID)
+        #expect(during.records < 24, "the outage came too late to test anything")
+        try redis.start()
+
+        let counts = try await harness.waitFor(runID, timeout: .seconds(45)) { $0.state == "completed" }
+        #expect(counts.records == 24)
+        #expect(counts.distinctKeys == 24)
+        #expect(counts.counted == 24)
+        #expect(counts.kept == 24)
+        #expect(counts.deadShards == 0)
+        for (index, service) in services.enumerated() {
+            #expect(service.isRunning, "service \(index) survived the restart\n\(harness.log(of: index).suffix(2000))")
+        }
+    }
+
     @Test func aServiceWaitingForPostgreSQLAtStartIsAliveButNotReadyThenExitsOne() async throws {
         let harness = try PipelineHarness(llm: "ok")
         // Accepts TCP but never answers: libpq waits for its connect timeout (5 s).
