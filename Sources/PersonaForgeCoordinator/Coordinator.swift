@@ -23,6 +23,8 @@ public struct Coordinator: Sendable {
     public let metrics: CoordinatorMetrics
     /// Beaten after every tick (liveness).
     public let heartbeat: Heartbeat
+    /// The Redis incarnation token this coordinator last checked against PostgreSQL.
+    private let confirmedIncarnation = LockedBox<String?>(nil)
 
     public init(
         redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: CoordinatorSettings, logger: Logger,
@@ -42,6 +44,8 @@ public struct Coordinator: Sendable {
         public var isLeader = false
         public var queued = 0
         public var deadLettered = 0
+        /// Shards queued again because Redis lost its data (``checkRedisIncarnation()``).
+        public var requeued = 0
         public var completed: [String] = []
         public var depth = 0
     }
@@ -75,6 +79,7 @@ public struct Coordinator: Sendable {
                 }
                 metrics.isLeader.record(report.isLeader ? 1 : 0)
                 metrics.shardsQueued.increment(by: report.queued)
+                metrics.shardsRequeued.increment(by: report.requeued)
                 metrics.shardsDeadLettered.increment(by: report.deadLettered)
                 metrics.runsCompleted.increment(by: report.completed.count)
                 try await sampleQueue()
@@ -82,6 +87,10 @@ public struct Coordinator: Sendable {
                 if failures > 0 { logger.info("coordinator tick succeeded again", metadata: ["failed_ticks": "\(failures)"]) }
                 failures = 0
             } catch {
+                if let redisError = error as? RedisError, redisError.serverCode == "NOGROUP" {
+                    try? await redis.createGroup(layout.shards, group: layout.workersGroup)
+                    try? await redis.createGroup(layout.results, group: layout.reducersGroup)
+                }
                 failures += 1
                 pause = backoff.exponentialWindow(attempt: failures)
                 logger.error("coordinator tick failed; retrying", metadata: [
@@ -128,6 +137,7 @@ public struct Coordinator: Sendable {
         var report = TickReport()
         guard try await holdLease() else { return report }
         report.isLeader = true
+        report.requeued = try await checkRedisIncarnation()
 
         let active = try await runs.activeRuns(namespace: layout.namespace)
         for run in active where run.state == .pending {
@@ -153,14 +163,9 @@ public struct Coordinator: Sendable {
                 let batch = min(room, Int(run.shardCount - run.nextShard), max(1, settings.highWaterMark / max(1, feedable.count)))
                 var commands: [RedisCommand] = []
                 for shard in Int(run.nextShard)..<(Int(run.nextShard) + batch) {
-                    let start = shard * Int(run.shardSize)
-                    let descriptor = ShardDescriptor(runID: run.id, shard: shard, start: start, count: min(Int(run.shardSize), Int(run.sampleCount) - start))
-                    commands.append(RedisStreamCommands.xadd(layout.shards, fields: [(QueueCodec.field, try QueueCodec.encode(descriptor))]))
+                    commands.append(try enqueue(shard, of: run))
                 }
-                let replies = try await redis.pipeline(commands)
-                if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
-                    throw RedisError(.server, "XADD to \(layout.shards) failed: \(failure)")
-                }
+                try await send(commands)
                 run.nextShard += Int64(batch)
                 try await runs.advanceCursor(run.id, to: Int(run.nextShard))
                 depth += batch
@@ -178,6 +183,67 @@ public struct Coordinator: Sendable {
             }
         }
         return report
+    }
+
+    /// `XADD` of shard `shard` of `run` to the shard stream.
+    private func enqueue(_ shard: Int, of run: RunSummary) throws -> RedisCommand {
+        let start = shard * Int(run.shardSize)
+        let descriptor = ShardDescriptor(runID: run.id, shard: shard, start: start, count: min(Int(run.shardSize), Int(run.sampleCount) - start))
+        return RedisStreamCommands.xadd(layout.shards, fields: [(QueueCodec.field, try QueueCodec.encode(descriptor))])
+    }
+
+    /// Sends `XADD`s in one pipeline; an error reply fails the whole call.
+    private func send(_ commands: [RedisCommand]) async throws {
+        let replies = try await redis.pipeline(commands)
+        if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
+            throw RedisError(.server, "XADD to \(layout.shards) failed: \(failure)")
+        }
+    }
+
+    /// Detects a Redis that lost its data and puts back what went with it.
+    ///
+    /// Redis keeps a random token (``QueueLayout/incarnation``, set once with `SET
+    /// NX`) and PostgreSQL the last token a coordinator saw. A token missing from Redis
+    /// is set anew, so a Redis that came back empty (no AOF, a lost volume, a
+    /// FLUSHALL) shows as a token that differs from PostgreSQL's. Then the consumer
+    /// groups are recreated and every shard of an active run that was queued (below
+    /// its cursor) but has no outcome in `run_shards` is queued again: those that were
+    /// waiting, in flight or not yet reduced when the data went. A shard that was in
+    /// fact still on its way is then done twice, which the idempotent write makes
+    /// harmless. The re-queue happens before PostgreSQL learns the new token, so a
+    /// coordinator dying in between only makes the next one re-queue again. Returns
+    /// how many shards were queued again.
+    func checkRedisIncarnation() async throws -> Int {
+        let candidate = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let replies = try await redis.pipeline([
+            RedisCommand("SET", layout.incarnation, candidate, "NX"), RedisCommand("GET", layout.incarnation),
+        ])
+        guard let current = replies.last?.string else {
+            throw RedisError(.protocolError, "GET \(layout.incarnation) answered \(String(describing: replies.last))")
+        }
+        if confirmedIncarnation.withLock({ $0 }) == current { return 0 }
+        let known = try await runs.redisIncarnation(namespace: layout.namespace)
+        var requeued = 0
+        if let known, known != current {
+            logger.warning("Redis lost its data (the queue's incarnation token is new): recreating the consumer groups and re-queueing unfinished shards", metadata: [
+                "namespace": "\(layout.namespace)",
+            ])
+            try await redis.createGroup(layout.shards, group: layout.workersGroup)
+            try await redis.createGroup(layout.results, group: layout.reducersGroup)
+            for run in try await runs.activeRuns(namespace: layout.namespace) where run.nextShard > 0 {
+                let missing = try await runs.unaccountedShards(run.id, below: Int(run.nextShard))
+                for chunk in stride(from: 0, to: missing.count, by: 500) {
+                    try await send(try missing[chunk..<min(chunk + 500, missing.count)].map { try enqueue($0, of: run) })
+                }
+                if !missing.isEmpty {
+                    logger.warning("re-queued shards lost with Redis", metadata: ["run": "\(run.id)", "shards": "\(missing.count)"])
+                }
+                requeued += missing.count
+            }
+        }
+        if known != current { try await runs.setRedisIncarnation(current, namespace: layout.namespace) }
+        confirmedIncarnation.withLock { $0 = current }
+        return requeued
     }
 
     /// Moves shards delivered ``CoordinatorSettings/maxDeliveries`` times without an

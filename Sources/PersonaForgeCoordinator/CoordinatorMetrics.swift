@@ -10,6 +10,8 @@ public struct CoordinatorMetrics: Sendable {
     /// Shards delivered to a worker and not yet acknowledged (fleet-wide).
     let shardsInFlight: Gauge
     let shardsQueued: Counter
+    /// Shards queued again because Redis lost its data.
+    let shardsRequeued: Counter
     let shardsDeadLettered: Counter
     let runsCompleted: Counter
 
@@ -18,6 +20,7 @@ public struct CoordinatorMetrics: Sendable {
         isLeader = Gauge(label: "personaforge_coordinator_leader", factory: factory)
         shardsInFlight = Gauge(label: "personaforge_shards_in_flight", factory: factory)
         shardsQueued = Counter(label: "personaforge_coordinator_shards_queued_total", factory: factory)
+        shardsRequeued = Counter(label: "personaforge_coordinator_shards_requeued_total", factory: factory)
         shardsDeadLettered = Counter(label: "personaforge_coordinator_shards_dead_lettered_total", factory: factory)
         runsCompleted = Counter(label: "personaforge_coordinator_runs_completed_total", factory: factory)
     }

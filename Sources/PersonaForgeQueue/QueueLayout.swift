@@ -23,6 +23,9 @@ public struct QueueLayout: Sendable, Hashable {
     public var coordinatorLease: String { "\(prefix):coordinator" }
     /// Hash: run id → state (`running`, `paused`, `cancelled`, ...), for workers.
     public var runStates: String { "\(prefix):runs" }
+    /// A random token the coordinator sets once per Redis data set; its absence or a
+    /// new value means Redis lost the queue (see `redis_incarnations` in PostgreSQL).
+    public var incarnation: String { "\(prefix):incarnation" }
 
     public let workersGroup = "workers"
     public let reducersGroup = "reducers"

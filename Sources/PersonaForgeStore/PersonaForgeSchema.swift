@@ -13,6 +13,7 @@ public enum PersonaForgeSchema {
         distributedRunSchema,
         liveDiversitySchema,
         axisRejectReasonSchema,
+        redisIncarnationSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

@@ -198,6 +198,45 @@ public struct RunRepository: Sendable {
         try await forEachPage(of: runID, statuses: status.map { [$0] } ?? Self.recordStatuses, columns: columns, pageSize: pageSize, body)
     }
 
+    /// Shards below `nextShard` (so queued at some point) that have no outcome in
+    /// `run_shards`, in order: those still queued, in flight or not yet reduced, or
+    /// lost with Redis. One ordered scan of the run's `run_shards` primary key,
+    /// returning its gaps; `limit` bounds the answer.
+    public func unaccountedShards(_ id: String, below nextShard: Int, limit: Int = 100_000) async throws -> [Int] {
+        let rows = try await connection.query("""
+            WITH finished AS (
+                SELECT shard, lead(shard) OVER (ORDER BY shard) AS following
+                FROM run_shards WHERE run_id::text = $1 AND shard < $2
+            )
+            SELECT 0::bigint AS first, coalesce((SELECT min(shard) FROM finished), $2) - 1 AS last
+            UNION ALL
+            SELECT shard + 1, coalesce(following, $2) - 1 FROM finished
+            ORDER BY first
+            """, [id, String(nextShard)])
+        var shards: [Int] = []
+        for row in rows {
+            guard let first = row["first"].int, let last = row["last"].int, last >= first else { continue }
+            for shard in first...last {
+                if shards.count >= limit { return shards }
+                shards.append(shard)
+            }
+        }
+        return shards
+    }
+
+    /// The Redis incarnation token last seen for `namespace` (nil before the first).
+    public func redisIncarnation(namespace: String) async throws -> String? {
+        try await connection.query("SELECT incarnation FROM redis_incarnations WHERE namespace = $1", [namespace]).first?["incarnation"].string
+    }
+
+    /// Stores the Redis incarnation token of `namespace`.
+    public func setRedisIncarnation(_ token: String, namespace: String) async throws {
+        try await connection.execute("""
+            INSERT INTO redis_incarnations (namespace, incarnation) VALUES ($1, $2)
+            ON CONFLICT (namespace) DO UPDATE SET incarnation = excluded.incarnation, updated_at = now()
+            """, [namespace, token])
+    }
+
     /// Distinct shards that have an outcome.
     public func finishedShardCount(_ id: String) async throws -> Int {
         try await connection.query("SELECT count(*) AS n FROM run_shards WHERE run_id::text = $1", [id]).first?["n"].int ?? 0

@@ -4,8 +4,15 @@ import Foundation
 public enum Loopback {
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
     public static func freePort() throws -> Int {
+        let (fd, port) = try boundSocket(listening: false)
+        close(fd)
+        return port
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a port the kernel picks (and listening, if
+    /// asked): the descriptor, which the caller closes, and the port.
+    public static func boundSocket(listening: Bool) throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -13,11 +20,15 @@ public enum Loopback {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+                bind(fd, pointer, length) == 0 && (!listening || listen(fd, 16) == 0) && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw TestSupportError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TestSupportError("cannot bind a socket on 127.0.0.1: \(reason)")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.

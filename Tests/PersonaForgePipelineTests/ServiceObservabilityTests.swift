@@ -65,6 +65,17 @@ import Testing
         }
     }
 
+    /// The stack's PostgreSQL behind a proxy a test can cut (others keep using it
+    /// directly), and the environment that sends a service through it.
+    static func proxiedDatabase() throws -> (TCPProxy, [String: String]) {
+        let databaseURL = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
+            ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge"
+        let proxy = try TCPProxy(targetPort: try #require(URLComponents(string: databaseURL)?.port))
+        var proxied = try #require(URLComponents(string: databaseURL))
+        proxied.port = proxy.port
+        return (proxy, ["PERSONAFORGE_DATABASE_URL": proxied.string!])
+    }
+
     /// The 503 answer of `/ready` once it comes, or nil (recorded with the service log) when it does not.
     static func readinessFailure(port: Int, _ harness: PipelineHarness) async -> String? {
         do {
@@ -94,15 +105,9 @@ import Testing
 
     @Test func readinessFollowsPostgreSQL() async throws {
         let harness = try PipelineHarness(llm: "ok")
-        // The stack's PostgreSQL, reached through a proxy this test cuts (others keep using it).
-        let databaseURL = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
-            ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge"
-        let target = try #require(URLComponents(string: databaseURL)?.port)
-        let proxy = try TCPProxy(targetPort: target)
-        var proxied = try #require(URLComponents(string: databaseURL))
-        proxied.port = proxy.port
+        let (proxy, through) = try Self.proxiedDatabase()
         let port = try Loopback.freePort()
-        try harness.start(["reducer", "--metrics-port", String(port)], environment: ["PERSONAFORGE_DATABASE_URL": proxied.string!])
+        try harness.start(["reducer", "--metrics-port", String(port)], environment: through)
         try await harness.waitFor(port: port, "ready", status: 200)
 
         proxy.cut()
@@ -114,73 +119,6 @@ import Testing
 
         try proxy.restore()
         try await harness.waitFor(port: port, "ready", status: 200)
-    }
-
-    @Test func aPostgreSQLOutageMidRunLosesAndDuplicatesNothing() async throws {
-        let harness = try PipelineHarness(llm: "slow")
-        let runID = try await harness.submit(try harness.writeConfig(name: "pg-outage", personas: 24, shardSize: 4))
-        // Every service reaches the stack's PostgreSQL through a proxy this test cuts.
-        let databaseURL = ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
-            ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge"
-        let proxy = try TCPProxy(targetPort: try #require(URLComponents(string: databaseURL)?.port))
-        var proxied = try #require(URLComponents(string: databaseURL))
-        proxied.port = proxy.port
-        let through = ["PERSONAFORGE_DATABASE_URL": proxied.string!]
-        let services = [
-            try harness.start(["coordinator", "--shard-lease", "5", "--high-water-mark", "2"], environment: through),
-            try harness.start(["reducer"], environment: through),
-            try harness.start(["worker", "--concurrency", "2", "--shard-lease", "5"], environment: through),
-        ]
-        try await harness.waitFor(runID, timeout: .seconds(60)) { $0.records >= 4 }
-        proxy.cut()
-        // Long enough for every loop to hit the outage (each sample takes 300 ms).
-        try await Task.sleep(for: .seconds(4))
-        let during = try await harness.counts(runID)
-        #expect(during.records < 24, "the outage came too late to test anything")
-        try proxy.restore()
-
-        // Well within the reducer's 60 s claim timeout: a reducer takes back its own
-        // batches of a failed step at once, and the loops back off to at most 5 s.
-        let counts = try await harness.waitFor(runID, timeout: .seconds(30)) { $0.state == "completed" }
-        #expect(counts.records == 24)
-        #expect(counts.distinctKeys == 24)
-        #expect(counts.counted == 24)
-        #expect(counts.kept == 24)
-        #expect(counts.deadShards == 0)
-        for (index, service) in services.enumerated() {
-            #expect(service.isRunning, "service \(index) survived the outage\n\(harness.log(of: index).suffix(2000))")
-        }
-        #expect(harness.log(of: 1).contains("reconnected to PostgreSQL"), "\(harness.log(of: 1).suffix(2000))")
-        #expect(harness.log(of: 1).contains("retrying result batches of a failed step"))
-    }
-
-    @Test func aRedisRestartMidRunLosesAndDuplicatesNothing() async throws {
-        let harness = try PipelineHarness(llm: "slow")
-        // A private Redis with its append-only file on, as deployed, that this test restarts.
-        let redis = try RedisServerProcess(persistent: true)
-        let through = ["PERSONAFORGE_REDIS_URL": redis.url]
-        let runID = try await harness.submit(try harness.writeConfig(name: "redis-restart", personas: 24, shardSize: 4), environment: through)
-        let services = [
-            try harness.start(["coordinator", "--shard-lease", "5", "--high-water-mark", "2"], environment: through),
-            try harness.start(["reducer"], environment: through),
-            try harness.start(["worker", "--concurrency", "2", "--shard-lease", "5"], environment: through),
-        ]
-        try await harness.waitFor(runID, timeout: .seconds(60)) { $0.records >= 4 }
-        redis.stop()
-        try await Task.sleep(for: .seconds(3))
-        let during = try await harness.counts(runID)
-        #expect(during.records < 24, "the outage came too late to test anything")
-        try redis.start()
-
-        let counts = try await harness.waitFor(runID, timeout: .seconds(45)) { $0.state == "completed" }
-        #expect(counts.records == 24)
-        #expect(counts.distinctKeys == 24)
-        #expect(counts.counted == 24)
-        #expect(counts.kept == 24)
-        #expect(counts.deadShards == 0)
-        for (index, service) in services.enumerated() {
-            #expect(service.isRunning, "service \(index) survived the restart\n\(harness.log(of: index).suffix(2000))")
-        }
     }
 
     @Test func aServiceWaitingForPostgreSQLAtStartIsAliveButNotReadyThenExitsOne() async throws {

@@ -114,7 +114,7 @@ struct MigratorTests {
             ).map { $0["table_name"].string ?? "" }
             #expect(tables == [
                 "axis_coverage", "axis_reject_reasons", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
-                "records", "run_shards", "runs", "schema_migrations",
+                "records", "redis_incarnations", "run_shards", "runs", "schema_migrations",
             ])
 
             // The same config may run twice (`submit --new`); the same run id may not.
