@@ -65,6 +65,23 @@ import Testing
         }
     }
 
+    @Test func theAllInOneRunServesTheMetricsOfEveryRoleAndIsReadyWhileItRuns() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        let config = try harness.writeConfig(name: "run-metrics", personas: 12, shardSize: 4)
+        let port = try Loopback.freePort()
+        let run = try harness.start(["run", config, "--workers", "1", "--metrics-port", String(port), "--progress-interval", "1"])
+        try await harness.waitFor(port: port, "ready", status: 200)
+        let samples = try await harness.metrics(port: port) { $0["personaforge_reducer_batches_committed_total"] == 3 }
+        #expect(samples["personaforge_coordinator_leader"] == 1)
+        #expect(samples["personaforge_coordinator_shards_queued_total"] == 3)
+        #expect(samples["personaforge_worker_shards_total{outcome=\"done\"}"] == 3)
+        #expect(samples["personaforge_llm_requests_total{result=\"ok\"}"] == 12)
+        #expect(samples["personaforge_records_total{outcome=\"kept\"}"] == 12)
+        #expect(samples["personaforge_reducer_batches_committed_total"] == 3)
+        // The run ends by itself once every shard is stored: exit 0.
+        #expect(await run.waitForExit(timeout: .seconds(60)) == 0, "\(harness.log(of: 0).suffix(2000))")
+    }
+
     /// The stack's PostgreSQL behind a proxy a test can cut (others keep using it
     /// directly), and the environment that sends a service through it.
     static func proxiedDatabase() throws -> (TCPProxy, [String: String]) {
