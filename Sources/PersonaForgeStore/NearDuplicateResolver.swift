@@ -6,6 +6,11 @@ import PersonaForgePostgres
 /// duplicates of an earlier record in their dedup scope, using the LSH band index in
 /// PostgreSQL (`lsh_bands`) and the stored signatures (`record_signatures`).
 ///
+/// A band row is (scope id, band, bucket, signature id): the scope's number in
+/// `dedup_scopes` and the record's `record_signatures.id`, which is allocated from a
+/// sequence under the scope's lock and so also orders records by when they were
+/// first seen (migration 6).
+///
 /// A transaction-scoped advisory lock per scope serializes deciders, so two reducers
 /// never both keep two near-duplicates; the index survives restarts because it *is*
 /// the database. Only records kept as unique are indexed (first seen wins).
@@ -30,24 +35,25 @@ enum NearDuplicateResolver {
         var signatureRows: [[String?]] = []
     }
 
-    /// Earlier index rows of the keys in `lsh_probe` for scope `$1`: one branch per
-    /// partition of `lsh_bands`, each probing only the keys that hash to it.
+    /// Earlier index rows of the keys in `lsh_probe` for scope id `$1`: one branch per
+    /// partition of `lsh_bands`, each probing only the keys that hash to it; earliest
+    /// first (by signature id).
     static let probeQuery: String = {
         let partitions = PersonaForgeSchema.lshBandPartitions
         let branches = (0..<partitions).map { partition in
             """
-            SELECT k.band, k.bucket, l.run_id, l.position, l.sample, l.created_at
+            SELECT k.band, k.bucket, l.signature_id
             FROM lsh_probe AS k
             CROSS JOIN LATERAL (
-                SELECT run_id, position, sample, created_at FROM lsh_bands_p\(partition)
-                WHERE scope = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
+                SELECT signature_id FROM lsh_bands_p\(partition)
+                WHERE scope_id = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
             ) AS l
             WHERE satisfies_hash_partition('lsh_bands'::regclass, \(partitions), \(partition), k.bucket)
             """
         }
-        return "SELECT band, bucket, run_id::text AS run_id, position, sample FROM (\n"
+        return "SELECT band, bucket, signature_id FROM (\n"
             + branches.joined(separator: "\nUNION ALL\n")
-            + "\n) AS found ORDER BY created_at, run_id, position, sample"
+            + "\n) AS found ORDER BY signature_id"
     }()
 
     /// Marks duplicates in `records_in` and returns the index rows of the unique ones.
@@ -59,6 +65,7 @@ enum NearDuplicateResolver {
         let records = records.filter { seen.insert($0.key).inserted }
         if records.isEmpty { return Resolution() }
         _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext($1)) AS locked", ["pf-dedup:" + plan.scope])
+        let scopeID = try Self.scopeID(plan.scope, connection: connection)
 
         var signatures: [Key: MinHashSignature] = [:]
         var bandKeys: [Key: [Int64]] = [:]
@@ -82,41 +89,43 @@ enum NearDuplicateResolver {
         // That skips the per-probe partition pruning of a probe through the parent table, which
         // cost about 3× more (docs/dedup.md). OFFSET 0 keeps the planner from turning a probe
         // into a hash join over the partition, whose cost would grow with the index.
-        var earlier: [String: [Key]] = [:]  // "band:bucket" → keys
-        var earlierOrder: [Key: Int] = [:]
+        var earlierIDs: [String: [Int64]] = [:]  // "band:bucket" → signature ids, earliest first
         try connection.execute("""
             CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
             """)
         try connection.execute("DELETE FROM lsh_probe")  // another run's keys, earlier in this transaction
         try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: zip(lookupBands, lookupBuckets).map { [$0, $1] })
-        let rows = try connection.query(Self.probeQuery, [plan.scope])
-        for row in rows {
-            let key = Key(run: row["run_id"].string ?? "", position: row["position"].int64 ?? 0, sample: row["sample"].int ?? 0)
-            earlier["\(row["band"].string ?? ""):\(row["bucket"].string ?? "")", default: []].append(key)
-            if earlierOrder[key] == nil { earlierOrder[key] = earlierOrder.count }
+        var wanted = Set<Int64>()
+        for row in try connection.query(Self.probeQuery, [String(scopeID)]) {
+            guard let id = row["signature_id"].int64 else { continue }
+            earlierIDs["\(row["band"].string ?? ""):\(row["bucket"].string ?? "")", default: []].append(id)
+            wanted.insert(id)
         }
+        // The candidates' keys and signatures, by signature id (a band row whose record was
+        // deleted with its run finds none and is ignored).
+        var earlier: [String: [Key]] = [:]  // "band:bucket" → keys
+        var earlierOrder: [Key: Int64] = [:]  // key → signature id (smaller: seen earlier)
         var known: [Key: MinHashSignature] = [:]
-        if !earlierOrder.isEmpty {
-            let keys = Array(earlierOrder.keys)
+        if !wanted.isEmpty {
+            var keyOfID: [Int64: Key] = [:]
             let found = try connection.query("""
-                SELECT run_id::text AS run_id, position, sample, signature FROM record_signatures
-                WHERE (run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))
-                """, [
-                    "{" + keys.map(\.run).joined(separator: ",") + "}",
-                    "{" + keys.map { String($0.position) }.joined(separator: ",") + "}",
-                    "{" + keys.map { String($0.sample) }.joined(separator: ",") + "}",
-                ])
+                SELECT id, run_id::text AS run_id, position, sample, signature FROM record_signatures WHERE id = ANY($1::bigint[])
+                """, ["{" + wanted.map(String.init).joined(separator: ",") + "}"])
             for row in found {
+                guard let id = row["id"].int64, let bytes = row["signature"].bytes,
+                      let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
                 let key = Key(run: row["run_id"].string ?? "", position: row["position"].int64 ?? 0, sample: row["sample"].int ?? 0)
-                if let bytes = row["signature"].bytes, let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) {
-                    known[key] = signature
-                }
+                keyOfID[id] = key
+                earlierOrder[key] = id
+                known[key] = signature
+            }
+            for (slot, ids) in earlierIDs {
+                earlier[slot] = ids.compactMap { keyOfID[$0] }
             }
         }
 
         var duplicates: [Decision] = []
-        var bandRows: [[String?]] = []
-        var signatureRows: [[String?]] = []
+        var unique: [(key: Key, bands: [Int64], signature: [UInt8])] = []
         var batchIndex: [String: [Key]] = [:]
         var batchOrder: [Key: Int] = [:]
         for record in records {
@@ -130,8 +139,8 @@ enum NearDuplicateResolver {
             candidates.remove(record.key)
             // Earliest first: stored records by index order, then this batch's in arrival order.
             let ordered = candidates.sorted {
-                let left = earlierOrder[$0].map { (0, $0) } ?? (1, batchOrder[$0] ?? .max)
-                let right = earlierOrder[$1].map { (0, $0) } ?? (1, batchOrder[$1] ?? .max)
+                let left = earlierOrder[$0].map { (0, $0) } ?? (1, Int64(batchOrder[$0] ?? .max))
+                let right = earlierOrder[$1].map { (0, $0) } ?? (1, Int64(batchOrder[$1] ?? .max))
                 return left < right
             }
             var match: (Key, Double)?
@@ -149,10 +158,30 @@ enum NearDuplicateResolver {
             }
             for (band, bucket) in keys.enumerated() {
                 batchIndex["\(band):\(bucket)", default: []].append(record.key)
-                bandRows.append([plan.scope, String(band), String(bucket), record.key.run, String(record.key.position), String(record.key.sample)])
             }
             batchOrder[record.key] = batchOrder.count
-            signatureRows.append([record.key.run, String(record.key.position), String(record.key.sample), hexBytea(record.signature)])
+            unique.append((record.key, keys, record.signature))
+        }
+
+        // Signature ids for the unique records, in arrival order (taken under the scope's
+        // lock, so a scope's ids grow in the order its records were decided).
+        var bandRows: [[String?]] = []
+        var signatureRows: [[String?]] = []
+        if !unique.isEmpty {
+            let ids = try connection.query(
+                "SELECT nextval('record_signature_ids') AS id FROM generate_series(1, $1)", [String(unique.count)]
+            ).compactMap { $0["id"].int64 }.sorted()
+            guard ids.count == unique.count else {
+                throw PostgresError(code: .statementFailed, message: "nextval('record_signature_ids') returned \(ids.count) ids for \(unique.count) records")
+            }
+            let scope = String(scopeID)
+            for (id, record) in zip(ids, unique) {
+                let signatureID = String(id)
+                for (band, bucket) in record.bands.enumerated() {
+                    bandRows.append([scope, String(band), String(bucket), signatureID])
+                }
+                signatureRows.append([signatureID, record.key.run, String(record.key.position), String(record.key.sample), hexBytea(record.signature)])
+            }
         }
 
         for decision in duplicates {
@@ -169,6 +198,21 @@ enum NearDuplicateResolver {
                 ])
         }
         return Resolution(duplicates: duplicates, bandRows: bandRows, signatureRows: signatureRows)
+    }
+
+    /// The id of `scope` in `dedup_scopes`, created on first use (callers hold the
+    /// scope's advisory lock, so two never create it at once).
+    static func scopeID(_ scope: String, connection: isolated PostgresConnection) throws -> Int {
+        let rows = try connection.query("""
+            WITH created AS (
+                INSERT INTO dedup_scopes (scope) VALUES ($1) ON CONFLICT (scope) DO NOTHING RETURNING id
+            )
+            SELECT id FROM created UNION ALL SELECT id FROM dedup_scopes WHERE scope = $1
+            """, [scope])
+        guard let id = rows.first?["id"].int else {
+            throw PostgresError(code: .statementFailed, message: "no dedup_scopes row for scope \(scope)")
+        }
+        return id
     }
 
     /// `bytes` in bytea hex input form (`\\x0a1b…`), for COPY text.

@@ -14,6 +14,7 @@ public enum PersonaForgeSchema {
         liveDiversitySchema,
         axisRejectReasonSchema,
         redisIncarnationSchema,
+        compactBandIndexSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

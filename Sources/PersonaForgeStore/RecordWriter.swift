@@ -198,8 +198,8 @@ public struct RecordWriter: Sendable {
                 kept.append(record)
             }
             if !index.bandRows.isEmpty {
-                try connection.copy(into: "lsh_bands", columns: ["scope", "band", "bucket", "run_id", "position", "sample"], rows: index.bandRows)
-                try connection.copy(into: "record_signatures", columns: ["run_id", "position", "sample", "signature"], rows: index.signatureRows)
+                try connection.copy(into: "record_signatures", columns: ["id", "run_id", "position", "sample", "signature"], rows: index.signatureRows)
+                try connection.copy(into: "lsh_bands", columns: ["scope_id", "band", "bucket", "signature_id"], rows: index.bandRows)
             }
             var shards = 0
             for (runID, shard, count, worker, attempt) in shardRows {

@@ -187,3 +187,60 @@ struct NearDuplicateIndexTests {
         }
     }
 }
+
+/// Migration 6 converts a version-1 band index in place: what was indexed before the
+/// upgrade is still found, and "first seen wins" keeps the order it had.
+@Suite("Band index upgrade (migration 6)")
+struct BandIndexUpgradeTests {
+    @Test func anIndexWrittenInTheOldLayoutIsConvertedAndStillDecides() async throws {
+        try await TestDatabase.withSchema { schema in
+            let connection = try await schema.connect()
+            let before = PersonaForgeSchema.migrations.filter { $0.version < 6 }
+            _ = try await Migrator(migrations: before, logger: TestDatabase.quietLogger).migrate(connection)
+            let run = UUID().uuidString.lowercased()
+            try await connection.execute("""
+                INSERT INTO runs (id, name, config, config_hash, condition_count, shard_size, shard_count, state)
+                VALUES ($1::uuid, 'upgrade', '{}', $1, 100, 10, 10, 'running')
+                """, [run])
+            let plan = try NearDuplicateIndexTests.plan(run)
+            let text = NearDuplicateIndexTests.text("alpha")
+            // Two stored copies of one text, in the old layout; position 7 was indexed first.
+            for (position, seenAt) in [(3, "2026-01-02"), (7, "2026-01-01")] {
+                let signature = NearDuplicateIndexTests.hasher.signature(of: text)
+                try await connection.execute("""
+                    INSERT INTO records (run_id, position, sample, condition, status, text) VALUES ($1::uuid, $2, 0, '[]', 'kept', 'x')
+                    """, [run, String(position)])
+                try await connection.execute(
+                    "INSERT INTO record_signatures (run_id, position, sample, signature) VALUES ($1::uuid, $2, 0, decode($3, 'hex'))",
+                    [run, String(position), signature.bytes.map { String(format: "%02x", $0) }.joined()])
+                for (band, bucket) in plan.lsh.bandKeys(of: signature).enumerated() {
+                    try await connection.execute("""
+                        INSERT INTO lsh_bands (scope, band, bucket, run_id, position, sample, created_at)
+                        VALUES ($1, $2, $3, $4::uuid, $5, 0, $6::timestamptz)
+                        """, [plan.scope, String(band), String(Int64(bitPattern: bucket)), run, String(position), seenAt])
+                }
+            }
+            // A band row whose record is gone (its run deleted) is dropped, not an error.
+            try await connection.execute("""
+                INSERT INTO lsh_bands (scope, band, bucket, run_id, position, sample) VALUES ($1, 0, 1, gen_random_uuid(), 0, 0)
+                """, [plan.scope])
+
+            let applied = try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger)
+            #expect(applied.map(\.version) == [6])
+            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 2 * plan.lsh.bands)
+            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM dedup_scopes") == 1)
+            let ids = try await connection.query("SELECT position, id FROM record_signatures ORDER BY id")
+            #expect(ids.map { $0["position"].int } == [7, 3], "ids follow the first-seen order of the old rows")
+
+            // A third copy, written by the new code, is a duplicate of the first seen.
+            let writer = RecordWriter(connection: connection)
+            _ = try await writer.write([NearDuplicateIndexTests.batch(run: run, shard: 1, [NearDuplicateIndexTests.record(12, text)])], dedup: [run: plan])
+            let statuses = try await NearDuplicateIndexTests.statuses(connection, run: run)
+            #expect(statuses[12]! == ("duplicate", 7))
+            // New ids continue after the converted ones.
+            _ = try await writer.write([NearDuplicateIndexTests.batch(run: run, shard: 2, [NearDuplicateIndexTests.record(22, NearDuplicateIndexTests.text("beta"))])], dedup: [run: plan])
+            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT id AS n FROM record_signatures WHERE position = 22") == 3)
+            await connection.close()
+        }
+    }
+}
