@@ -87,10 +87,6 @@ public struct Coordinator: Sendable {
                 if failures > 0 { logger.info("coordinator tick succeeded again", metadata: ["failed_ticks": "\(failures)"]) }
                 failures = 0
             } catch {
-                if let redisError = error as? RedisError, redisError.serverCode == "NOGROUP" {
-                    try? await redis.createGroup(layout.shards, group: layout.workersGroup)
-                    try? await redis.createGroup(layout.results, group: layout.reducersGroup)
-                }
                 failures += 1
                 pause = backoff.exponentialWindow(attempt: failures)
                 logger.error("coordinator tick failed; retrying", metadata: [
@@ -113,8 +109,9 @@ public struct Coordinator: Sendable {
         ])
         var depths: [String: Int] = [:]
         for (stream, reply) in zip(["shards", "results", "dead"], replies) {
-            depths[stream] = Int(reply.integer ?? 0)
-            metrics.depth(of: stream, depths[stream]!)
+            let depth = Int(reply.integer ?? 0)
+            depths[stream] = depth
+            metrics.depth(of: stream, depth)
         }
         for (stream, reply) in zip(["shards", "results"], replies.dropFirst(3)) {
             for group in reply.array ?? [] {
@@ -165,7 +162,7 @@ public struct Coordinator: Sendable {
                 for shard in Int(run.nextShard)..<(Int(run.nextShard) + batch) {
                     commands.append(try enqueue(shard, of: run))
                 }
-                try await send(commands)
+                try await addToShardStream(commands)
                 run.nextShard += Int64(batch)
                 try await runs.advanceCursor(run.id, to: Int(run.nextShard))
                 depth += batch
@@ -193,7 +190,7 @@ public struct Coordinator: Sendable {
     }
 
     /// Sends `XADD`s in one pipeline; an error reply fails the whole call.
-    private func send(_ commands: [RedisCommand]) async throws {
+    private func addToShardStream(_ commands: [RedisCommand]) async throws {
         let replies = try await redis.pipeline(commands)
         if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
             throw RedisError(.server, "XADD to \(layout.shards) failed: \(failure)")
@@ -205,10 +202,10 @@ public struct Coordinator: Sendable {
     /// Redis keeps a random token (``QueueLayout/incarnation``, set once with `SET
     /// NX`) and PostgreSQL the last token a coordinator saw. A token missing from Redis
     /// is set anew, so a Redis that came back empty (no AOF, a lost volume, a
-    /// FLUSHALL) shows as a token that differs from PostgreSQL's. Then the consumer
-    /// groups are recreated and every shard of an active run that was queued (below
-    /// its cursor) but has no outcome in `run_shards` is queued again: those that were
-    /// waiting, in flight or not yet reduced when the data went. A shard that was in
+    /// FLUSHALL) shows as a token that differs from PostgreSQL's. Then every shard of
+    /// an active run that was queued (below its cursor) but has no outcome in
+    /// `run_shards` is queued again: those that were waiting, in flight or not yet
+    /// reduced when the data went. A shard that was in
     /// fact still on its way is then done twice, which the idempotent write makes
     /// harmless. The re-queue happens before PostgreSQL learns the new token, so a
     /// coordinator dying in between only makes the next one re-queue again. Returns
@@ -225,15 +222,14 @@ public struct Coordinator: Sendable {
         let known = try await runs.redisIncarnation(namespace: layout.namespace)
         var requeued = 0
         if let known, known != current {
-            logger.warning("Redis lost its data (the queue's incarnation token is new): recreating the consumer groups and re-queueing unfinished shards", metadata: [
+            // The consumer groups went too; the first command that needs one recreates it.
+            logger.warning("Redis lost its data (the queue's incarnation token is new): re-queueing unfinished shards", metadata: [
                 "namespace": "\(layout.namespace)",
             ])
-            try await redis.createGroup(layout.shards, group: layout.workersGroup)
-            try await redis.createGroup(layout.results, group: layout.reducersGroup)
             for run in try await runs.activeRuns(namespace: layout.namespace) where run.nextShard > 0 {
                 let missing = try await runs.unaccountedShards(run.id, below: Int(run.nextShard))
                 for chunk in stride(from: 0, to: missing.count, by: 500) {
-                    try await send(try missing[chunk..<min(chunk + 500, missing.count)].map { try enqueue($0, of: run) })
+                    try await addToShardStream(try missing[chunk..<min(chunk + 500, missing.count)].map { try enqueue($0, of: run) })
                 }
                 if !missing.isEmpty {
                     logger.warning("re-queued shards lost with Redis", metadata: ["run": "\(run.id)", "shards": "\(missing.count)"])

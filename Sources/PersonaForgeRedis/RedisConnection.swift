@@ -21,7 +21,7 @@ import Darwin
 /// re-selects the database.
 public actor RedisConnection {
     public let configuration: RedisConfiguration
-    private let logger: Logger
+    let logger: Logger
     private let executor: ThreadExecutor
     // The hiredis context; nil while disconnected. Owned by this actor alone.
     private var handle: ContextHandle?

@@ -81,10 +81,25 @@ extension RedisConnection {
         }
     }
 
+    /// Runs `body`, a command on `group` of `stream`. When Redis answers `NOGROUP` (it
+    /// came back without its data, or the group was destroyed), creates the group from
+    /// the start of the stream (``createGroup(_:group:startingAt:)``) and runs `body`
+    /// once more, so a consumer loop carries on instead of failing on every call.
+    func recreatingMissingGroup<T>(_ stream: String, _ group: String, _ body: () throws(RedisError) -> T) throws(RedisError) -> T {
+        do {
+            return try body()
+        } catch where error.serverCode == "NOGROUP" {
+            logger.warning("the consumer group is gone (Redis lost its data?); recreating it", metadata: ["stream": "\(stream)", "group": "\(group)"])
+            try createGroup(stream, group: group)
+            return try body()
+        }
+    }
+
     /// `XREADGROUP GROUP group consumer COUNT n [BLOCK ms] STREAMS stream >`.
     ///
     /// Returns new entries delivered to `consumer` (empty after `block` elapses with none).
-    /// The socket timeout is raised above `block` for this call.
+    /// The socket timeout is raised above `block` for this call. A missing group is
+    /// recreated (``recreatingMissingGroup(_:_:_:)``).
     public func readGroup(
         _ stream: String, group: String, consumer: String, count: Int, block: Duration? = nil, startingAt start: String = ">"
     ) throws(RedisError) -> [RedisStreamEntry] {
@@ -95,7 +110,7 @@ extension RedisConnection {
             timeout = block + configuration.commandTimeout
         }
         arguments += ["STREAMS", stream, start]
-        let reply = try send(RedisCommand(arguments), timeout: timeout)
+        let reply = try recreatingMissingGroup(stream, group) { () throws(RedisError) in try send(RedisCommand(arguments), timeout: timeout) }
         return try RedisStreamCommands.entries(ofReadReply: reply)
     }
 
@@ -108,11 +123,13 @@ extension RedisConnection {
     }
 
     /// `XAUTOCLAIM stream group consumer min-idle start COUNT n`: takes over entries
-    /// another consumer has held for longer than `minIdle`.
+    /// another consumer has held for longer than `minIdle`. A missing group is recreated.
     public func autoClaim(
         _ stream: String, group: String, consumer: String, minIdle: Duration, start: String = "0-0", count: Int = 100
     ) throws(RedisError) -> RedisAutoClaim {
-        let reply = try send("XAUTOCLAIM", stream, group, consumer, minIdle.wholeMilliseconds, start, "COUNT", count)
+        let reply = try recreatingMissingGroup(stream, group) { () throws(RedisError) in
+            try send("XAUTOCLAIM", stream, group, consumer, minIdle.wholeMilliseconds, start, "COUNT", count)
+        }
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
             throw RedisError(.protocolError, "unexpected XAUTOCLAIM reply shape")
         }
@@ -147,7 +164,7 @@ extension RedisConnection {
         var arguments: [any RedisArgument] = ["XPENDING", stream, group]
         if let minIdle { arguments += ["IDLE", minIdle.wholeMilliseconds] }
         arguments += [start, end, count]
-        let reply = try send(RedisCommand(arguments))
+        let reply = try recreatingMissingGroup(stream, group) { () throws(RedisError) in try send(RedisCommand(arguments)) }
         return try (reply.array ?? []).map { element throws(RedisError) in
             guard let fields = element.array, fields.count == 4, let id = fields[0].string,
                   let consumer = fields[1].string, let idle = fields[2].integer, let deliveries = fields[3].integer else {

@@ -76,11 +76,6 @@ public struct Reducer: Sendable {
                 _ = try await step()
                 if failures > 0 { logger.info("reducer step succeeded again", metadata: ["failed_steps": "\(failures)"]) }
                 failures = 0
-            } catch let error as RedisError where error.serverCode == "NOGROUP" {
-                // Redis came back without its data: the coordinator re-queues what was lost.
-                logger.warning("the result stream's consumer group is gone (Redis lost its data?); recreating it", metadata: ["error": "\(error)"])
-                try? await redis.createGroup(layout.results, group: layout.reducersGroup)
-                await shutdown.sleep(for: .seconds(1))
             } catch {
                 failures += 1
                 retryOwnPending.withLock { $0 = true }

@@ -66,11 +66,6 @@ public struct Worker: Sendable {
             } catch is GraceExpired {
                 outcome = .graceExpired
                 break
-            } catch let error as RedisError where error.serverCode == "NOGROUP" {
-                // Redis came back without its data: the coordinator re-queues what was lost.
-                logger.warning("the shard stream's consumer group is gone (Redis lost its data?); recreating it", metadata: ["error": "\(error)"])
-                try? await redis.createGroup(layout.shards, group: layout.workersGroup)
-                await shutdown.sleep(for: .seconds(1))
             } catch {
                 logger.error("worker loop error; continuing", metadata: ["error": "\(error)"])
                 await shutdown.sleep(for: .seconds(1))

@@ -101,6 +101,25 @@ import Testing
         try await redis.send("DEL", stream)
     }
 
+    @Test func aConsumerGroupThatVanishedIsRecreatedFromTheStartOfTheStream() async throws {
+        let redis = try SharedRedis.connection()
+        let stream = SharedRedis.uniqueKey("lost-group")
+        // The stream as a coordinator refills it after Redis lost its data: entries, no group.
+        let ids = [try await redis.xadd(stream, fields: [("n", Array("0".utf8))]), try await redis.xadd(stream, fields: [("n", Array("1".utf8))])]
+        #expect(try await redis.autoClaim(stream, group: "workers", consumer: "a", minIdle: .zero).entries.isEmpty)
+        let read = try await redis.readGroup(stream, group: "workers", consumer: "a", count: 10)
+        #expect(read.map(\.id) == ids, "the recreated group delivers what was already in the stream")
+        // Destroyed under a running consumer: the next command recreates it again.
+        try await redis.send("XGROUP", "DESTROY", stream, "workers")
+        #expect(try await redis.pendingEntries(stream, group: "workers").isEmpty)
+        #expect(try await redis.readGroup(stream, group: "workers", consumer: "b", count: 10).map(\.id) == ids)
+        // Commands that do not consume still report the missing group.
+        try await redis.send("XGROUP", "DESTROY", stream, "workers")
+        let error = await #expect(throws: RedisError.self) { try await redis.pendingSummary(stream, group: "workers") }
+        #expect(error?.serverCode == "NOGROUP")
+        try await redis.send("DEL", stream)
+    }
+
     @Test func blockingReadsDoNotStallTheSharedPool() async throws {
         let stream = SharedRedis.uniqueKey("block")
         let setup = try SharedRedis.connection()
