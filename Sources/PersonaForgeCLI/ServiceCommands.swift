@@ -10,10 +10,21 @@ import PersonaForgeReducer
 import PersonaForgeStore
 import PersonaForgeWorker
 
-/// Timing options shared by coordinator and worker (they must agree on the shard lease).
+/// Queue options shared by coordinator and worker (they must agree on both).
 struct LeaseOptions: ParsableArguments {
     @Option(help: "Seconds a shard may sit idle in a worker's hands before another worker takes it over.")
     var shardLease: Double = 60
+
+    @Option(help: """
+        Most result batches waiting for reducers: at this many the coordinator stops feeding \
+        shards and workers take none (bounds Redis memory when reducers lag).
+        """)
+    var resultsHighWaterMark: Int = 256
+
+    func validate() throws {
+        guard shardLease > 0 else { throw ValidationError("--shard-lease must be more than 0 seconds") }
+        guard resultsHighWaterMark > 0 else { throw ValidationError("--results-high-water-mark must be at least 1") }
+    }
 }
 
 /// `personaforge coordinator`
@@ -49,6 +60,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 settings: CoordinatorSettings(
                     highWaterMark: highWaterMark, leaseTTL: .milliseconds(Int64(leaseTTL * 1000)),
                     shardLease: .milliseconds(Int64(lease.shardLease * 1000)), maxDeliveries: maxDeliveries,
+                    resultsHighWaterMark: lease.resultsHighWaterMark,
                     name: ServiceOptions.processName("coordinator")
                 ),
                 logger: started.logger, metrics: CoordinatorMetrics(factory: started.metrics), heartbeat: started.health.register("coordinator")
@@ -79,8 +91,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Most LLM requests in flight (lowered automatically on 429/503).")
     var concurrency: Int = 8
 
-    @Option(help: "Seconds before one LLM request times out.")
-    var requestTimeout: Double = 120
+    @Option(help: "Seconds before one LLM request times out (default: each run's model.timeout_seconds).")
+    var requestTimeout: Double?
 
     func run() async throws {
         try await service.runService("worker", connections: connections) { started in
@@ -91,7 +103,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 settings: WorkerSettings(
                     name: ServiceOptions.processName("worker"), maxConcurrency: concurrency,
                     shardLease: .milliseconds(Int64(lease.shardLease * 1000)), gracePeriod: started.gracePeriod,
-                    requestTimeout: .milliseconds(Int64(requestTimeout * 1000))
+                    requestTimeout: requestTimeout.map { .milliseconds(Int64($0 * 1000)) },
+                    resultsHighWaterMark: lease.resultsHighWaterMark
                 ),
                 http: http, endpointOverride: try connections.endpointOverride(), logger: started.logger,
                 metrics: WorkerMetrics(factory: started.metrics), heartbeat: started.health.register("worker")

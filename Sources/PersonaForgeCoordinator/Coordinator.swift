@@ -48,6 +48,9 @@ public struct Coordinator: Sendable {
         public var requeued = 0
         public var completed: [String] = []
         public var depth = 0
+        /// Result batches waiting for reducers, and whether that is at the high-water mark.
+        public var results = 0
+        public var resultsFull = false
     }
 
     /// Runs ticks until `shutdown` is requested; releases the lease on the way out.
@@ -57,6 +60,7 @@ public struct Coordinator: Sendable {
         try await redis.createGroup(layout.shards, group: layout.workersGroup)
         try await redis.createGroup(layout.results, group: layout.reducersGroup)
         var wasLeader = false
+        var resultsWereFull = false
         // Consecutive failed ticks (PostgreSQL or Redis away): retried ever more slowly,
         // up to 5 s apart, instead of every tick.
         var failures = 0
@@ -73,6 +77,16 @@ public struct Coordinator: Sendable {
                     logger.debug("coordinator tick", metadata: [
                         "queued": "\(report.queued)", "dead_lettered": "\(report.deadLettered)", "depth": "\(report.depth)",
                     ])
+                }
+                if report.resultsFull != resultsWereFull {
+                    if report.resultsFull {
+                        logger.warning("results stream is full: feeding no shards until reducers catch up", metadata: [
+                            "results": "\(report.results)", "high_water_mark": "\(settings.resultsHighWaterMark)",
+                        ])
+                    } else if report.isLeader {
+                        logger.info("results stream has room again: feeding shards", metadata: ["results": "\(report.results)"])
+                    }
+                    resultsWereFull = report.resultsFull
                 }
                 for run in report.completed {
                     logger.info("run completed", metadata: ["run": "\(run)"])
@@ -148,9 +162,13 @@ public struct Coordinator: Sendable {
         report.deadLettered = try await deadLetterExhaustedShards()
 
         // Workers delete a shard entry once it is acknowledged, so the stream length is
-        // exactly what is queued or in flight.
-        var depth = Int(try await redis.send("XLEN", layout.shards).integer ?? 0)
+        // exactly what is queued or in flight; reducers likewise for result batches.
+        let lengths = try await redis.pipeline([RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results)])
+        var depth = Int(lengths[0].integer ?? 0)
+        report.results = Int(lengths[1].integer ?? 0)
         var feedable = active.filter { ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount }
+        report.resultsFull = report.results >= settings.resultsHighWaterMark
+        if report.resultsFull { feedable = [] }  // reducers are behind: their backlog must not grow
         while depth < settings.highWaterMark && !feedable.isEmpty {
             // Round robin, one small batch per run per turn, so concurrent runs share workers.
             var next: [RunSummary] = []
@@ -243,11 +261,14 @@ public struct Coordinator: Sendable {
     }
 
     /// Moves shards delivered ``CoordinatorSettings/maxDeliveries`` times without an
-    /// acknowledgement to the dead-letter stream, with the reason.
+    /// acknowledgement, and idle for the shard lease (abandoned, not being worked on),
+    /// to the dead-letter stream, with the reason.
     func deadLetterExhaustedShards() async throws -> Int {
         let pending = try await redis.pendingEntries(layout.shards, group: layout.workersGroup, start: "-", end: "+", count: 1000)
         var moved = 0
-        for entry in pending where entry.deliveries >= Int64(settings.maxDeliveries) {
+        // Idle too: a shard a worker is on right now renews its claim, so however often it
+        // was taken over (preemption, scale-down), it is not failing while it is worked on.
+        for entry in pending where entry.deliveries >= Int64(settings.maxDeliveries) && entry.idle >= settings.shardLease {
             let found = try await redis.send("XRANGE", layout.shards, entry.id, entry.id)
             let payload = try RedisStreamCommands.entries(ofRangeReply: found).first?[QueueCodec.field]
             let lastError = try await redis.send("HGET", "\(layout.deadLetters):errors", entry.id).string

@@ -52,12 +52,26 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         self.responseFormat = responseFormat
     }
 
-    /// The request as JSON bytes.
+    /// The messages as one text prompt for `/completions`: each message's content,
+    /// separated by a blank line, in order (system, then demonstrations and user), and a
+    /// final newline so the model starts its answer on a new line. Roles are not
+    /// written: a base model continues text, and a template would be a guess about it.
+    public var completionPrompt: String {
+        messages.map(\.content).joined(separator: "\n\n") + "\n"
+    }
+
+    /// The request as JSON bytes for `/chat/completions`.
     public func encoded() throws -> [UInt8] {
-        var object: [String: Any] = [
-            "model": model,
-            "messages": messages.map { ["role": $0.role, "content": $0.content] },
-        ]
+        try encode(["model": model, "messages": messages.map { ["role": $0.role, "content": $0.content] }])
+    }
+
+    /// The request as JSON bytes for `/completions`: ``completionPrompt`` as `prompt`.
+    public func encodedAsCompletion() throws -> [UInt8] {
+        try encode(["model": model, "prompt": completionPrompt])
+    }
+
+    private func encode(_ base: [String: Any]) throws -> [UInt8] {
+        var object = base
         if let temperature { object["temperature"] = temperature }
         if let topP { object["top_p"] = topP }
         if let maxTokens { object["max_tokens"] = maxTokens }

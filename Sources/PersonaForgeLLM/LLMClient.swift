@@ -29,6 +29,22 @@ public struct LLMClient: Sendable {
         return try ChatCompletion.decode(response.body)
     }
 
+    /// `POST /completions` (the legacy text API, for base models and servers without a
+    /// chat template): `request`'s messages become one prompt
+    /// (``ChatCompletionRequest/completionPrompt``); sampling options, `n`, `seed`, `stop`
+    /// and `response_format` are sent as for chat. The answer's `choices[].text` is
+    /// returned as each choice's content.
+    public func complete(_ request: ChatCompletionRequest) async throws(LLMError) -> ChatCompletion {
+        let body: [UInt8]
+        do {
+            body = try request.encodedAsCompletion()
+        } catch {
+            throw LLMError(.badRequest, "cannot encode the request: \(error)")
+        }
+        let response = try await send(HTTPRequest.postJSON(url: endpoint.url("completions"), body: body, headers: authorization, timeout: timeout))
+        return try ChatCompletion.decode(response.body)
+    }
+
     /// `POST /embeddings`: one vector per input, in input order. An empty input list
     /// makes no request.
     public func embeddings(_ request: EmbeddingRequest) async throws(LLMError) -> EmbeddingResponse {

@@ -19,7 +19,9 @@ struct LLMCaller: Sendable {
         var attempts: Int
     }
 
-    func chat(_ request: ChatCompletionRequest) async -> Result<(ChatCompletion, attempts: Int), Failure> {
+    /// `request` through the run's API: `/chat/completions`, or `/completions` with the
+    /// messages laid out as one prompt (``ChatCompletionRequest/completionPrompt``).
+    func generate(_ request: ChatCompletionRequest, api: ModelSettings.API) async -> Result<(ChatCompletion, attempts: Int), Failure> {
         var attempt = 0
         while true {
             attempt += 1
@@ -29,7 +31,10 @@ struct LLMCaller: Sendable {
             let result: Result<ChatCompletion, LLMError>
             let started = ContinuousClock.now
             do {
-                result = .success(try await client.chat(request))
+                switch api {
+                case .chat: result = .success(try await client.chat(request))
+                case .completions: result = .success(try await client.complete(request))
+                }
             } catch {
                 result = .failure(error)
             }

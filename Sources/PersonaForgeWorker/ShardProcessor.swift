@@ -76,7 +76,7 @@ struct ShardProcessor: Sendable {
                 stop: step.config.stop.isEmpty ? nil : step.config.stop,
                 responseFormat: step.config.output == .json ? .jsonObject : nil
             )
-            switch await caller.chat(request) {
+            switch await caller.generate(request, api: config.model.api) {
             case .failure(let failure):
                 return record(.failed, reason: failure.failureClass.rawValue, detail: "step '\(step.config.name)' after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"): \(failure.message)", finishReason: nil)
             case .success(let (completion, _)):

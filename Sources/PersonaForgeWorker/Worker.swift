@@ -29,6 +29,8 @@ public struct Worker: Sendable {
     public let heartbeat: Heartbeat
     private let gate: ConcurrencyGate
     private let cache = LockedBox<[String: PreparedRun]>([:])
+    /// Whether the last look found the results stream full (to log changes once).
+    private let waitingForReducers = LockedBox(false)
 
     public init(
         redis: RedisConnection, runs: RunRepository, layout: QueueLayout, settings: WorkerSettings, http: HTTPClient,
@@ -46,10 +48,14 @@ public struct Worker: Sendable {
         self.heartbeat = heartbeat
         metrics.concurrencyLimit.record(settings.maxConcurrency)
         metrics.shardsInFlight.record(0)
+        metrics.waitingForReducers.record(0)
         gate = ConcurrencyGate(maximum: settings.maxConcurrency, minimum: settings.minConcurrency)
     }
 
     struct GraceExpired: Error {}
+
+    /// Between tries of a result batch Redis refused: 0.5, 1, 2, 4, 5, 5 ... s.
+    static let refusedPushBackoff = BackoffPolicy(baseDelay: .milliseconds(500), maxDelay: .seconds(5))
 
     /// Takes shards until `shutdown` is requested; `.graceExpired` when the shard it
     /// held had to be released unfinished.
@@ -61,6 +67,8 @@ public struct Worker: Sendable {
         while !shutdown.isRequested {
             do {
                 heartbeat.beat()
+                // Take no new shard while reducers are behind: its batch would have nowhere to go.
+                guard try await waitForRoomInResults(shutdown: shutdown) else { continue }
                 guard let entry = try await nextShard() else { continue }
                 try await handle(entry, shutdown: shutdown)
             } catch is GraceExpired {
@@ -112,7 +120,9 @@ public struct Worker: Sendable {
             configBaseURL: modelSettings.baseURL, configModel: modelSettings.name,
             keyVariable: modelSettings.apiKeyEnvironmentVariable, keyFile: modelSettings.apiKeyFile
         )
-        let client = LLMClient(endpoint: endpoint, http: http, timeout: settings.requestTimeout)
+        // The worker's --request-timeout, when given, else the run's model.timeout_seconds.
+        let timeout = settings.requestTimeout ?? .milliseconds(Int64(modelSettings.timeoutSeconds * 1000))
+        let client = LLMClient(endpoint: endpoint, http: http, timeout: timeout)
         let processor = ShardProcessor(
             caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger, metrics: metrics), model: endpoint.model, logger: logger
         )
@@ -147,8 +157,8 @@ public struct Worker: Sendable {
                 return []
             }
         } catch is GraceExpired {
-            logger.warning("grace period over: releasing the unfinished shard", metadata: ["run": "\(shard.runID)", "shard": "\(shard.shard)"])
-            try? await release(entry)
+            logger.warning("grace period over: putting the unfinished shard back", metadata: ["run": "\(shard.runID)", "shard": "\(shard.shard)"])
+            await requeue(entry)
             metrics.shardFinished("released")
             throw GraceExpired()
         } catch {
@@ -158,12 +168,7 @@ public struct Worker: Sendable {
             throw error
         }
         let batch = ResultBatch(shard: shard, worker: settings.name, attempt: attempt, records: records)
-        _ = try await redis.pipeline([
-            RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, try QueueCodec.encode(batch))]),
-            RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
-            RedisCommand("XDEL", layout.shards, entry.id),
-            RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),
-        ])
+        try await push(batch, of: entry, shutdown: shutdown)
         let kept = records.count { $0.status == .kept }
         let limit = await gate.limit
         metrics.shardFinished("done")
@@ -183,6 +188,100 @@ public struct Worker: Sendable {
         let run = try await PreparedRun(stored: stored, runs: runs)
         cache.withLock { $0[runID] = run }
         return run
+    }
+
+    /// Pushes a shard's result batch, then acknowledges the shard: the `XADD` goes
+    /// alone and first, so a batch Redis refuses (OOM at `maxmemory`, a read-only
+    /// replica) never lets its shard be acknowledged. A refused push is retried,
+    /// holding the shard (its claim renewed) and sleeping between tries; on shutdown
+    /// the shard is put back instead. A crash after the `XADD` and before the `XACK`
+    /// only makes the shard run again, and the reducer stores its batch once.
+    private func push(_ batch: ResultBatch, of entry: RedisStreamEntry, shutdown: ShutdownSignal) async throws {
+        let add = RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, try QueueCodec.encode(batch))])
+        var refusals = 0
+        while true {
+            let refusal: RedisError
+            do {
+                _ = try await redis.send(add)
+                break
+            } catch {
+                // An error reply: Redis is up but will not take the batch now. I/O errors end the shard's turn.
+                guard error.code == .server else { throw error }
+                refusal = error
+            }
+            refusals += 1
+            metrics.resultPushesRefused.increment()
+            if shutdown.isRequested {
+                logger.warning("Redis refused the result batch during shutdown: putting the shard back", metadata: [
+                    "run": "\(batch.shard.runID)", "shard": "\(batch.shard.shard)", "error": "\(refusal.message)",
+                ])
+                await requeue(entry)
+                metrics.shardFinished("released")
+                throw GraceExpired()
+            }
+            if refusals == 1 || refusals % 30 == 0 {
+                logger.warning("Redis refused the result batch; holding the shard and retrying", metadata: [
+                    "run": "\(batch.shard.runID)", "shard": "\(batch.shard.shard)", "error": "\(refusal.message)", "refusals": "\(refusals)",
+                ])
+            }
+            heartbeat.beat()
+            _ = try? await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "JUSTID")
+            await shutdown.sleep(for: Self.refusedPushBackoff.exponentialWindow(attempt: refusals))
+        }
+        if refusals > 0 { logger.info("result batch pushed after Redis refused it", metadata: ["refusals": "\(refusals)"]) }
+        let replies = try await redis.pipeline([
+            RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
+            RedisCommand("XDEL", layout.shards, entry.id),
+            RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),
+        ])
+        if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
+            // The batch is in the results stream; the unacknowledged shard runs again
+            // after its lease and the reducer stores its records once.
+            throw RedisError(.server, "acknowledging shard entry \(entry.id) failed after its batch was pushed: \(failure)")
+        }
+    }
+
+    /// False while the results stream holds ``WorkerSettings/resultsHighWaterMark``
+    /// batches or more (reducers are behind): then it sleeps a second first, so a
+    /// waiting worker costs one `XLEN` a second and no CPU.
+    private func waitForRoomInResults(shutdown: ShutdownSignal) async throws -> Bool {
+        guard let limit = settings.resultsHighWaterMark else { return true }
+        let length = Int(try await redis.send("XLEN", layout.results).integer ?? 0)
+        let full = length >= limit
+        if full != waitingForReducers.withLock({ $0 }) {
+            waitingForReducers.withLock { $0 = full }
+            metrics.waitingForReducers.record(full ? 1 : 0)
+            if full {
+                logger.warning("results stream is full: waiting for reducers before taking a shard", metadata: [
+                    "results": "\(length)", "high_water_mark": "\(limit)",
+                ])
+            } else {
+                logger.info("results stream has room again: taking shards", metadata: ["results": "\(length)"])
+            }
+        }
+        if full { await shutdown.sleep(for: .seconds(1)) }
+        return !full
+    }
+
+    /// Puts a shard given up at shutdown back as a new entry of the shard stream (one
+    /// `MULTI`/`EXEC`: `XADD` of the same descriptor, `XACK` and `XDEL` of the old
+    /// entry), so a preempted shard starts again with no delivery counted against it:
+    /// only failures move a shard toward the dead-letter stream. If Redis refuses the
+    /// transaction, the shard is released in place instead (immediately claimable).
+    private func requeue(_ entry: RedisStreamEntry) async {
+        let replies = try? await redis.pipeline([
+            RedisCommand("MULTI"),
+            RedisStreamCommands.xadd(layout.shards, fields: [(QueueCodec.field, entry[QueueCodec.field] ?? [])]),
+            RedisCommand("XACK", layout.shards, layout.workersGroup, entry.id),
+            RedisCommand("XDEL", layout.shards, entry.id),
+            RedisCommand("HDEL", "\(layout.deadLetters):errors", entry.id),
+            RedisCommand("EXEC"),
+        ])
+        if let exec = replies?.last, exec.array?.count == 4 { return }
+        logger.warning("could not put the shard back as a new entry; releasing it in place", metadata: [
+            "entry": "\(entry.id)", "reply": "\(String(describing: replies?.last))",
+        ])
+        try? await release(entry)
     }
 
     /// Acknowledges and deletes a shard entry, dead-lettering it first when a reason is given.

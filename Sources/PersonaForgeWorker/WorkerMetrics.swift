@@ -16,6 +16,10 @@ public struct WorkerMetrics: Sendable {
     let retries: Counter
     let promptTokens: Counter
     let completionTokens: Counter
+    /// Result batches Redis refused to take (e.g. OOM at maxmemory); each is retried.
+    let resultPushesRefused: Counter
+    /// 1 while the worker takes no shard because the results stream is full.
+    let waitingForReducers: Gauge
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
@@ -25,6 +29,8 @@ public struct WorkerMetrics: Sendable {
         retries = Counter(label: "personaforge_llm_retries_total", factory: factory)
         promptTokens = Counter(label: "personaforge_llm_tokens_total", dimensions: [("kind", "prompt")], factory: factory)
         completionTokens = Counter(label: "personaforge_llm_tokens_total", dimensions: [("kind", "completion")], factory: factory)
+        resultPushesRefused = Counter(label: "personaforge_worker_result_pushes_refused_total", factory: factory)
+        waitingForReducers = Gauge(label: "personaforge_worker_waiting_for_reducers", factory: factory)
     }
 
     /// Records a shard's end: `done`, `released` (grace period over or error), `cancelled`, `dead_lettered`.

@@ -15,13 +15,16 @@ public struct WorkerSettings: Sendable {
     /// On SIGTERM, how long the current shard may take to finish before it is released.
     public var gracePeriod: Duration
     public var backoff: BackoffPolicy
-    /// Limit for one LLM request.
-    public var requestTimeout: Duration
+    /// Limit for one LLM request; nil: each run's `model.timeout_seconds`.
+    public var requestTimeout: Duration?
+    /// No new shard is taken while the results stream holds this many batches or
+    /// more (reducers are behind); nil: no limit. Use the coordinator's value.
+    public var resultsHighWaterMark: Int?
 
     public init(
         name: String, maxConcurrency: Int = 8, minConcurrency: Int = 1, block: Duration = .seconds(1),
         shardLease: Duration = .seconds(60), gracePeriod: Duration = .seconds(20), backoff: BackoffPolicy = BackoffPolicy(),
-        requestTimeout: Duration = .seconds(120)
+        requestTimeout: Duration? = nil, resultsHighWaterMark: Int? = 256
     ) {
         self.name = name
         self.maxConcurrency = maxConcurrency
@@ -31,5 +34,6 @@ public struct WorkerSettings: Sendable {
         self.gracePeriod = gracePeriod
         self.backoff = backoff
         self.requestTimeout = requestTimeout
+        self.resultsHighWaterMark = resultsHighWaterMark
     }
 }

@@ -29,6 +29,20 @@ import Testing
         #expect(try await client("ok").models() == ["fixture-model"])
     }
 
+    @Test func textCompletionsGoToTheCompletionsRouteWithOnePrompt() async throws {
+        let request = ChatCompletionRequest(model: "fixture-model", messages: [.system("Be brief."), .user("hello")], maxTokens: 5, seed: 9)
+        #expect(request.completionPrompt == "Be brief.\n\nhello\n")
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(request.encodedAsCompletion())) as? [String: Any])
+        #expect(body["prompt"] as? String == "Be brief.\n\nhello\n")
+        #expect(body["messages"] == nil)
+        #expect(body["max_tokens"] as? Int == 5)
+        #expect(body["seed"] as? Int == 9)
+        // The fixture answers /completions with "completion: PROMPT" in choices[].text.
+        let completion = try await client("ok").complete(request)
+        #expect(completion.choices.first?.content == "completion: Be brief.\n\nhello\n")
+        #expect(completion.completionTokens == 3)
+    }
+
     @Test func lengthFinishReasonIsReported() async throws {
         let completion = try await client("length").chat(request)
         #expect(completion.choices[0].finishReason == .length)
@@ -113,6 +127,22 @@ import Testing
         #expect(choice.finishReason == .stop || choice.finishReason == .length)
         #expect((completion.completionTokens ?? 0) > 0)
         #expect((completion.promptTokens ?? 0) > 0)
+    }
+
+    @Test func realTextCompletion() async throws {
+        let request = ChatCompletionRequest(
+            model: Self.model, messages: [.user("The three primary colors are")], temperature: 0, maxTokens: 16, seed: 7
+        )
+        let completion = try await client.complete(request)
+        let choice = try #require(completion.choices.first)
+        #expect(!choice.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        #expect(choice.finishReason == .stop || choice.finishReason == .length)
+        #expect((completion.completionTokens ?? 0) > 0)
+        // The prompt is sent as text, not through the chat template: far fewer prompt
+        // tokens than the same message as a chat (whose template adds a system prompt).
+        let chat = try await client.chat(request)
+        #expect((completion.promptTokens ?? 0) > 0)
+        #expect((completion.promptTokens ?? 0) < (chat.promptTokens ?? 0), "completion \(completion.promptTokens ?? -1) vs chat \(chat.promptTokens ?? -1)")
     }
 
     @Test func sameSeedSameText() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PersonaForgeRedis
 import PersonaForgeStore
 import PersonaForgeTestSupport
 import Testing
@@ -61,6 +62,62 @@ import Testing
         #expect(harness.log(of: 0).contains("Redis lost its data"), "\(harness.log(of: 0).suffix(3000))")
         let metrics = try await harness.metrics(port: coordinatorPort) { ($0["personaforge_coordinator_shards_requeued_total"] ?? 0) >= 1 }
         #expect((metrics["personaforge_coordinator_shards_requeued_total"] ?? 0) >= 1, "\(metrics)")
+    }
+
+    @Test func aFullRedisAndStoppedReducersLoseNoResultBatchAndTheRunCompletesAfter() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        // A private Redis this test fills up (maxmemory) and whose results nobody reduces at first.
+        let redisServer = try RedisServerProcess()
+        let through = ["PERSONAFORGE_REDIS_URL": redisServer.url]
+        let redis = RedisConnection(configuration: try RedisConfiguration(url: redisServer.url))
+        let results = "pf:{\(harness.namespace)}:results", shards = "pf:{\(harness.namespace)}:shards"
+        // 6 shards of 4 samples × 300 ms at concurrency 1: about 1.2 s a shard.
+        let runID = try await harness.submit(try harness.writeConfig(name: "results-full", personas: 24, shardSize: 4), environment: through)
+        let coordinator = try harness.start(["coordinator", "--high-water-mark", "2", "--results-high-water-mark", "2"], environment: through)
+        let worker = try harness.start(["worker", "--concurrency", "1", "--results-high-water-mark", "2"], environment: through)
+
+        // 1. Redis refuses every write (OOM) while the worker holds a shard: the shard
+        //    stays held and unacknowledged, and its batch is retried, not dropped.
+        try await Self.waitUntil("the worker holds a shard") {
+            (try? await redis.pendingSummary(shards, group: "workers").count) ?? 0 >= 1
+        }
+        try await redis.send("CONFIG", "SET", "maxmemory", "1")
+        try await Self.waitUntil("the worker's push is refused", timeout: .seconds(20)) {
+            harness.log(of: 1).contains("Redis refused the result batch; holding the shard and retrying")
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(Int(try await redis.send("XLEN", results).integer ?? -1) == 0)
+        #expect(try await redis.pendingSummary(shards, group: "workers").count >= 1, "the refused shard must not be acknowledged")
+
+        // 2. Room again, but no reducer: results stop at the high-water mark; the
+        //    coordinator feeds nothing more and the worker takes nothing more.
+        try await redis.send("CONFIG", "SET", "maxmemory", "0")
+        try await Self.waitUntil("the worker waits for reducers", timeout: .seconds(30)) {
+            harness.log(of: 1).contains("results stream is full: waiting for reducers")
+        }
+        let full = Int(try await redis.send("XLEN", results).integer ?? -1)
+        try await Task.sleep(for: .seconds(3))
+        let later = Int(try await redis.send("XLEN", results).integer ?? -1)
+        // The mark, plus at most the one shard the worker held when it was reached.
+        #expect((2...3).contains(full), "results stream length \(full)")
+        #expect(later == full, "the results stream kept growing without reducers: \(full) → \(later)")
+        #expect(harness.log(of: 0).contains("results stream is full: feeding no shards"), "\(harness.log(of: 0).suffix(2000))")
+        #expect(try await harness.counts(runID).records == 0)
+
+        // 3. A reducer catches up: the run completes with every record stored once.
+        let reducer = try harness.start(["reducer"], environment: through)
+        try await Self.expectCompletedOnce(harness, runID, samples: 24, services: [coordinator, worker, reducer], within: .seconds(60))
+        #expect(harness.log(of: 1).contains("results stream has room again"))
+    }
+
+    /// Polls `condition` every 100 ms; fails after `timeout`.
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSupportError("timed out after \(timeout) waiting until \(what)")
     }
 
     /// A coordinator (high-water mark 2 unless `coordinator` says otherwise), a reducer

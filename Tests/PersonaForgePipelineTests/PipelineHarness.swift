@@ -47,7 +47,8 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     /// Writes a run config with an inline persona axis of `personas` values.
-    func writeConfig(name: String, personas: Int, samples: Int = 1, shardSize: Int, maxTokens: Int = 16, extra: String = "") throws -> String {
+    /// `model` lines go under `model:` (indented by two spaces), `extra` at the top level.
+    func writeConfig(name: String, personas: Int, samples: Int = 1, shardSize: Int, maxTokens: Int = 16, model: [String] = [], extra: String = "") throws -> String {
         let values = (0..<personas).map { "      - \"persona number \($0) who likes topic \($0 % 7)\"" }.joined(separator: "\n")
         let yaml = """
             name: \(name)
@@ -61,6 +62,7 @@ final class PipelineHarness: @unchecked Sendable {
             \(values)
             model:
               max_tokens: \(maxTokens)
+            \(model.map { "  " + $0 }.joined(separator: "\n"))
             steps:
               - name: question
                 user: "You are {{persona}}. Ask one short question."

@@ -258,6 +258,32 @@ import Testing
         await database.close()
     }
 
+    @Test func aRunsModelAPIAndTimeoutAreWhatTheWorkerUses() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        let fixture = try #require(harness.fixture)
+        // api: completions — the fixture answers /v1/completions with "completion: PROMPT".
+        let completions = try harness.writeConfig(name: "completions", personas: 3, shardSize: 3, model: ["api: completions"])
+        let first = try await harness.run(["run", completions, "--workers", "1", "--progress-interval", "1"])
+        #expect(first.status == 0, "\(first.output.suffix(2000))")
+        let completionsRun = try #require(first.output.firstMatch(of: /submitted run ([0-9a-f-]{36})/).map { String($0.1) })
+        let database = try await harness.database()
+        let texts = try await database.query("SELECT text FROM records WHERE run_id = $1::uuid", [completionsRun]).compactMap { $0["text"].string }
+        #expect(texts.count == 3)
+        #expect(texts.allSatisfy { $0.hasPrefix("completion: You are persona number") }, "\(texts)")
+
+        // timeout_seconds: 0.1 against a server that takes 300 ms: every request times out.
+        let timeouts = try harness.writeConfig(name: "timeouts", personas: 2, shardSize: 2, model: ["timeout_seconds: 0.1"])
+        let second = try await harness.run(
+            ["run", timeouts, "--workers", "1", "--progress-interval", "1"], environment: ["PERSONAFORGE_LLM_BASE_URL": "\(fixture.baseURL)/fault/slow/v1"]
+        )
+        #expect(second.status == 0, "\(second.output.suffix(2000))")
+        let timeoutsRun = try #require(second.output.firstMatch(of: /submitted run ([0-9a-f-]{36})/).map { String($0.1) })
+        let outcomes = try await database.query("SELECT status, reject_reason FROM records WHERE run_id = $1::uuid", [timeoutsRun])
+        #expect(outcomes.count == 2)
+        #expect(outcomes.allSatisfy { $0["status"].string == "failed" && $0["reject_reason"].string == "timeout" }, "\(outcomes.map { ($0["status"].string, $0["reject_reason"].string) })")
+        await database.close()
+    }
+
     @Test func retriesRateLimitedRequests() async throws {
         let harness = try PipelineHarness(llm: "flaky")
         let runID = try await harness.submit(try harness.writeConfig(name: "flaky", personas: 12, shardSize: 4))

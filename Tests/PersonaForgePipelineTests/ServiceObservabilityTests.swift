@@ -188,7 +188,11 @@ import Testing
         // ~1 s (the grace period) in practice, 3 s at most by the watchdog; the bound
         // leaves room for a loaded machine.
         #expect(ContinuousClock.now - signalled < .seconds(10))
-        #expect(harness.log(of: 2).contains("grace period over: releasing the unfinished shard"))
+        #expect(harness.log(of: 2).contains("grace period over: putting the unfinished shard back"))
+        // Put back as a new entry nobody holds: no delivery counts against it.
+        let redis = try harness.redis()
+        #expect(try await redis.pendingSummary("pf:{\(harness.namespace)}:shards", group: "workers").count == 0)
+        #expect(try await redis.send("XLEN", "pf:{\(harness.namespace)}:shards").integer == 1)
 
         // Released, not lost: a second worker takes it over at once (not after the 30 s lease).
         try harness.start(["worker", "--concurrency", "4", "--shard-lease", "30"])
@@ -200,5 +204,25 @@ import Testing
         reducer.send(signal: SIGTERM)
         #expect(await coordinator.waitForExit(timeout: .seconds(15)) == 0)
         #expect(await reducer.waitForExit(timeout: .seconds(15)) == 0)
+    }
+    @Test func preemptedAndLongShardsAreNotDeadLettered() async throws {
+        let harness = try PipelineHarness(llm: "slow")
+        // One shard of 12 × 300 ms at concurrency 1 (3.6 s), longer than the 3 s lease;
+        // --max-deliveries 1 dead-letters a shard at its first delivery once it is abandoned.
+        let runID = try await harness.submit(try harness.writeConfig(name: "preempted", personas: 12, shardSize: 12))
+        try harness.start(["coordinator", "--shard-lease", "3", "--max-deliveries", "1"])
+        try harness.start(["reducer"])
+        let port = try Loopback.freePort()
+        let first = try harness.start(["worker", "--concurrency", "1", "--grace-period", "1", "--shard-lease", "3", "--metrics-port", String(port)])
+        _ = try await harness.metrics(port: port) { $0["personaforge_worker_shards_in_flight"] == 1 }
+        // Preempted (scale-down): the shard goes back as a new entry, not as a failed delivery.
+        first.send(signal: SIGTERM)
+        #expect(await first.waitForExit(timeout: .seconds(15)) == 3)
+        // The next worker holds it past the lease, renewing its claim: worked on, so never dead.
+        try harness.start(["worker", "--concurrency", "1", "--shard-lease", "3"])
+        let counts = try await harness.waitFor(runID, timeout: .seconds(40)) { $0.state == "completed" }
+        #expect(counts.deadShards == 0, "\(harness.log(of: 0).suffix(2000))")
+        #expect(counts.records == 12)
+        #expect(!harness.log(of: 0).contains("shard dead-lettered"))
     }
 }
