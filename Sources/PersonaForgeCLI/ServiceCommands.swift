@@ -131,6 +131,9 @@ struct ReducerCommand: AsyncParsableCommand {
     @Option(help: "Result batches written per transaction.")
     var batchCount: Int = 32
 
+    @Option(help: "Seconds a result batch may sit unacknowledged with a reducer before another reducer takes it over.")
+    var claimIdle: Double = 60
+
     @Flag(inversion: .prefixedNo, help: "Keep diversity metrics of kept records live (docs/metrics.md, \"Live diversity\").")
     var liveDiversity = true
 
@@ -153,7 +156,7 @@ struct ReducerCommand: AsyncParsableCommand {
         try await service.runService("reducer", connections: connections) { started in
             let reducer = Reducer(
                 redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
-                settings: ReducerSettings(batchCount: batchCount, name: ServiceOptions.processName("reducer")),
+                settings: ReducerSettings(batchCount: batchCount, claimIdle: .milliseconds(Int64(claimIdle * 1000)), name: ServiceOptions.processName("reducer")),
                 liveDiversity: live, logger: started.logger,
                 metrics: ReducerMetrics(factory: started.metrics), heartbeat: started.health.register("reducer")
             )

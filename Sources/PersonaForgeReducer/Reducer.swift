@@ -138,6 +138,7 @@ public struct Reducer: Sendable {
         metrics.commitDuration.recordNanoseconds((clock.now - writeStarted).wholeNanoseconds)
         // Counted once committed (before the acknowledgement): a redelivery stores, and counts, nothing.
         metrics.stored(outcome.insertedByStatus)
+        metrics.markedDuplicateLater(outcome.duplicatesMarkedLater)
         var commands: [RedisCommand] = []
         for entry in garbage {
             commands.append(layout.deadLetter(payload: entry[QueueCodec.field], reason: "undecodable result batch", entry: entry.id))

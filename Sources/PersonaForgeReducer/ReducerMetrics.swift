@@ -18,6 +18,13 @@ public struct ReducerMetrics: Sendable {
     }
 
     /// Newly stored records by final status: kept, filtered, failed, duplicate.
+    /// Records stored as kept by an earlier commit and found to be near duplicates of
+    /// an earlier record (in sample order) by a later one: `personaforge_records_total`
+    /// counted them as kept; kept now = kept − this.
+    func markedDuplicateLater(_ count: Int) {
+        Counter(label: "personaforge_records_marked_duplicate_later_total", factory: factory).increment(by: count)
+    }
+
     func stored(_ byStatus: [String: Int]) {
         for (status, count) in byStatus {
             // Incremented by 0 too, so every outcome's series exists from the first commit.

@@ -2,42 +2,47 @@ import Foundation
 import PersonaForgeCore
 import PersonaForgePostgres
 
-/// Decides, inside the reducer's write transaction, which new kept records are near
-/// duplicates of an earlier record in their dedup scope, using the LSH band index in
-/// PostgreSQL (`lsh_bands`) and the stored signatures (`record_signatures`).
+/// Near-duplicate decisions against the LSH band index in PostgreSQL (`lsh_bands`)
+/// and the stored signatures (`record_signatures`), by the ordered rule of
+/// ``OrderedDedup`` and without any lock: any number of reducers decide one scope at
+/// once, and the outcome does not depend on them.
 ///
-/// A band row is (scope id, band, bucket, signature id): the scope's number in
-/// `dedup_scopes` and the record's `record_signatures.id`, which is allocated from a
-/// sequence under the scope's lock and so also orders records by when they were
-/// first seen (migration 6).
+/// Two steps per result batch, in two transactions:
 ///
-/// A transaction-scoped advisory lock per scope serializes deciders, so two reducers
-/// never both keep two near-duplicates; the index survives restarts because it *is*
-/// the database. Only records kept as unique are indexed (first seen wins).
+/// 1. **Publish** (``publishRows(_:plan:scopeID:connection:)``, inside the write
+///    transaction that stores the records): every kept, signed record that the
+///    transaction really inserted gets a signature row (with its place in the
+///    scope's order) and one band row per band. Duplicates stay indexed too.
+/// 2. **Decide** (``decide(_:plan:connection:)``, a transaction of its own, after
+///    the first committed): probe the index with the batch's stored signatures, and
+///    for every confirmed pair mark the later record a duplicate of the earlier,
+///    keeping the earliest pointer. A record's own batch or a later one may mark it,
+///    so kept → duplicate happens after the fact, with the counters adjusted.
+///
+/// A band row is (scope id, band, bucket, signature id); the table is hash
+/// partitioned by bucket, the distribution column of a Citus layout.
 enum NearDuplicateResolver {
-    struct Key: Hashable {
+    struct Key: Hashable, Sendable {
         var run: String
         var position: Int64
         var sample: Int
     }
 
-    struct Decision {
+    /// A kept, signed record of a batch, as the writer hands it over.
+    struct Candidate {
         var key: Key
-        var duplicateOf: Key
-        var similarity: Double
+        var samplePosition: Int64
+        var signature: [UInt8]
     }
 
-    /// What to change: duplicates to mark, and index rows for the unique records (to
-    /// COPY once the records themselves are inserted, since signatures reference them).
-    struct Resolution {
-        var duplicates: [Decision] = []
-        var bandRows: [[String?]] = []
-        var signatureRows: [[String?]] = []
+    /// What a decide step changed.
+    struct Outcome {
+        /// Records that went from kept to duplicate in this step (theirs or an earlier batch's).
+        var flipped: [Key] = []
     }
 
     /// Earlier index rows of the keys in `lsh_probe` for scope id `$1`: one branch per
-    /// partition of `lsh_bands`, each probing only the keys that hash to it; earliest
-    /// first (by signature id).
+    /// partition of `lsh_bands`, each probing only the keys that hash to it.
     static let probeQuery: String = {
         let partitions = PersonaForgeSchema.lshBandPartitions
         let branches = (0..<partitions).map { partition in
@@ -51,169 +56,197 @@ enum NearDuplicateResolver {
             WHERE satisfies_hash_partition('lsh_bands'::regclass, \(partitions), \(partition), k.bucket)
             """
         }
-        return "SELECT band, bucket, signature_id FROM (\n"
-            + branches.joined(separator: "\nUNION ALL\n")
-            + "\n) AS found ORDER BY signature_id"
+        return "SELECT DISTINCT signature_id FROM (\n" + branches.joined(separator: "\nUNION ALL\n") + "\n) AS found"
     }()
 
-    /// Marks duplicates in `records_in` and returns the index rows of the unique ones.
-    /// `records` are one run's new kept records in arrival order.
-    static func resolve(_ records: [(key: Key, signature: [UInt8])], plan: DedupPlan, connection: isolated PostgresConnection) throws -> Resolution {
-        // Two result batches of one shard can arrive in one read (a shard redone after its
-        // lease expired): its records are decided once, at their first occurrence.
-        var seen = Set<Key>()
-        let records = records.filter { seen.insert($0.key).inserted }
-        if records.isEmpty { return Resolution() }
-        _ = try connection.query("SELECT pg_advisory_xact_lock(hashtext($1)) AS locked", ["pf-dedup:" + plan.scope])
-        let scopeID = try Self.scopeID(plan.scope, connection: connection)
+    // MARK: Publish
 
-        var signatures: [Key: MinHashSignature] = [:]
-        var bandKeys: [Key: [Int64]] = [:]
-        var lookupBands: [String] = []
-        var lookupBuckets: [String] = []
+    /// Signature and band rows for `records` (kept records just inserted, of one run),
+    /// to COPY into `record_signatures` and `lsh_bands` in the same transaction.
+    static func publishRows(
+        _ records: [Candidate], plan: DedupPlan, runOrder: Int64, scopeID: Int, connection: isolated PostgresConnection
+    ) throws -> (signatures: [[String?]], bands: [[String?]]) {
+        var valid: [(record: Candidate, bands: [UInt64])] = []
         for record in records {
             guard let signature = try? MinHashSignature(bytes: record.signature, expectedCount: plan.permutationCount) else { continue }
-            signatures[record.key] = signature
-            let keys = plan.lsh.bandKeys(of: signature).map { Int64(bitPattern: $0) }
-            bandKeys[record.key] = keys
-            for (band, bucket) in keys.enumerated() {
-                lookupBands.append(String(band))
-                lookupBuckets.append(String(bucket))
+            valid.append((record, plan.lsh.bandKeys(of: signature)))
+        }
+        if valid.isEmpty { return ([], []) }
+        let ids = try connection.query(
+            "SELECT nextval('record_signature_ids') AS id FROM generate_series(1, $1)", [String(valid.count)]
+        ).compactMap { $0["id"].int64 }
+        guard ids.count == valid.count else {
+            throw PostgresError(code: .statementFailed, message: "nextval('record_signature_ids') returned \(ids.count) ids for \(valid.count) records")
+        }
+        var signatures: [[String?]] = []
+        var bands: [[String?]] = []
+        let scope = String(scopeID)
+        for (id, entry) in zip(ids, valid) {
+            let signatureID = String(id)
+            signatures.append([
+                signatureID, entry.record.key.run, String(entry.record.key.position), String(entry.record.key.sample),
+                hexBytea(entry.record.signature), String(runOrder), String(entry.record.samplePosition),
+            ])
+            for (band, bucket) in entry.bands.enumerated() {
+                bands.append([scope, String(band), String(Int64(bitPattern: bucket)), signatureID])
             }
         }
+        return (signatures, bands)
+    }
 
-        // Earlier records sharing any band bucket, earliest first. The batch's (band, bucket)
-        // keys are copied into a session-local table; each partition of `lsh_bands` is then
-        // probed by name with the keys that hash to it (`satisfies_hash_partition`, the check
-        // behind PostgreSQL's own hash partition constraints), one primary-key probe per key.
-        // That skips the per-probe partition pruning of a probe through the parent table, which
-        // cost about 3× more (docs/dedup.md). OFFSET 0 keeps the planner from turning a probe
-        // into a hash join over the partition, whose cost would grow with the index.
-        var earlierIDs: [String: [Int64]] = [:]  // "band:bucket" → signature ids, earliest first
+    static let signatureColumns = ["id", "run_id", "position", "sample", "signature", "run_order", "sample_position"]
+    static let bandColumns = ["scope_id", "band", "bucket", "signature_id"]
+
+    // MARK: Decide
+
+    /// Probes the index for `keys` (kept records of one batch, of runs sharing `plan`'s
+    /// scope) and applies the marks. Idempotent: run again after a crash or for a
+    /// redelivered batch, it changes nothing more. Uses the *stored* signatures, so a
+    /// shard that was redone with different text is decided on what was kept.
+    static func decide(_ keys: [Key], plan: DedupPlan, scopeID: Int, connection: isolated PostgresConnection) throws -> Outcome {
+        if keys.isEmpty { return Outcome() }
+        let batch = try entries(where: "(run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))", [
+            arrayLiteral(keys.map(\.run)), arrayLiteral(keys.map { String($0.position) }), arrayLiteral(keys.map { String($0.sample) }),
+        ], plan: plan, connection: connection)
+        if batch.isEmpty { return Outcome() }
+
+        var bandKeys: [Key: [UInt64]] = [:]
+        var probeRows: [[String?]] = []
+        for entry in batch.values {
+            let keys = plan.lsh.bandKeys(of: entry.signature)
+            bandKeys[entry.key] = keys
+            for (band, bucket) in keys.enumerated() { probeRows.append([String(band), String(Int64(bitPattern: bucket))]) }
+        }
         try connection.execute("""
             CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
             """)
-        try connection.execute("DELETE FROM lsh_probe")  // another run's keys, earlier in this transaction
-        try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: zip(lookupBands, lookupBuckets).map { [$0, $1] })
-        var wanted = Set<Int64>()
-        for row in try connection.query(Self.probeQuery, [String(scopeID)]) {
-            guard let id = row["signature_id"].int64 else { continue }
-            earlierIDs["\(row["band"].string ?? ""):\(row["bucket"].string ?? "")", default: []].append(id)
-            wanted.insert(id)
-        }
-        // The candidates' keys and signatures, by signature id (a band row whose record was
-        // deleted with its run finds none and is ignored).
-        var earlier: [String: [Key]] = [:]  // "band:bucket" → keys
-        var earlierOrder: [Key: Int64] = [:]  // key → signature id (smaller: seen earlier)
-        var known: [Key: MinHashSignature] = [:]
-        if !wanted.isEmpty {
-            var keyOfID: [Int64: Key] = [:]
-            let found = try connection.query("""
-                SELECT id, run_id::text AS run_id, position, sample, signature FROM record_signatures WHERE id = ANY($1::bigint[])
-                """, ["{" + wanted.map(String.init).joined(separator: ",") + "}"])
-            for row in found {
-                guard let id = row["id"].int64, let bytes = row["signature"].bytes,
-                      let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
-                let key = Key(run: row["run_id"].string ?? "", position: row["position"].int64 ?? 0, sample: row["sample"].int ?? 0)
-                keyOfID[id] = key
-                earlierOrder[key] = id
-                known[key] = signature
-            }
-            for (slot, ids) in earlierIDs {
-                earlier[slot] = ids.compactMap { keyOfID[$0] }
-            }
-        }
+        try connection.execute("DELETE FROM lsh_probe")
+        try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
+        let ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }
+        let found = try entries(where: "id = ANY($1::bigint[])", ["{" + ids.map(String.init).joined(separator: ",") + "}"], plan: plan, connection: connection)
 
-        var duplicates: [Decision] = []
-        var unique: [(key: Key, bands: [Int64], signature: [UInt8])] = []
-        var batchIndex: [String: [Key]] = [:]
-        var batchOrder: [Key: Int] = [:]
-        for record in records {
-            guard let signature = signatures[record.key], let keys = bandKeys[record.key] else { continue }
-            var candidates = Set<Key>()
-            for (band, bucket) in keys.enumerated() {
-                let slot = "\(band):\(bucket)"
-                candidates.formUnion(earlier[slot] ?? [])
-                candidates.formUnion(batchIndex[slot] ?? [])
-            }
-            candidates.remove(record.key)
-            // Earliest first: stored records by index order, then this batch's in arrival order.
-            let ordered = candidates.sorted {
-                let left = earlierOrder[$0].map { (0, $0) } ?? (1, Int64(batchOrder[$0] ?? .max))
-                let right = earlierOrder[$1].map { (0, $0) } ?? (1, Int64(batchOrder[$1] ?? .max))
-                return left < right
-            }
-            var match: (Key, Double)?
-            for candidate in ordered {
-                guard let other = known[candidate] ?? signatures[candidate] else { continue }
-                let similarity = signature.estimatedJaccard(with: other)
-                if similarity >= plan.threshold {
-                    match = (candidate, similarity)
-                    break
-                }
-            }
-            if let (original, similarity) = match {
-                duplicates.append(Decision(key: record.key, duplicateOf: original, similarity: similarity))
-                continue
-            }
-            for (band, bucket) in keys.enumerated() {
-                batchIndex["\(band):\(bucket)", default: []].append(record.key)
-            }
-            batchOrder[record.key] = batchOrder.count
-            unique.append((record.key, keys, record.signature))
-        }
-
-        // Signature ids for the unique records, in arrival order (taken under the scope's
-        // lock, so a scope's ids grow in the order its records were decided).
-        var bandRows: [[String?]] = []
-        var signatureRows: [[String?]] = []
-        if !unique.isEmpty {
-            let ids = try connection.query(
-                "SELECT nextval('record_signature_ids') AS id FROM generate_series(1, $1)", [String(unique.count)]
-            ).compactMap { $0["id"].int64 }.sorted()
-            guard ids.count == unique.count else {
-                throw PostgresError(code: .statementFailed, message: "nextval('record_signature_ids') returned \(ids.count) ids for \(unique.count) records")
-            }
-            let scope = String(scopeID)
-            for (id, record) in zip(ids, unique) {
-                let signatureID = String(id)
-                for (band, bucket) in record.bands.enumerated() {
-                    bandRows.append([scope, String(band), String(bucket), signatureID])
-                }
-                signatureRows.append([signatureID, record.key.run, String(record.key.position), String(record.key.sample), hexBytea(record.signature)])
+        // Candidates by bucket: what the index holds in each of the batch's buckets.
+        var byBucket: [UInt64: [Int: [OrderedDedupEntry<Key>]]] = [:]  // bucket → band → entries
+        for entry in found.values {
+            for (band, bucket) in plan.lsh.bandKeys(of: entry.signature).enumerated() {
+                byBucket[bucket, default: [:]][band, default: []].append(entry)
             }
         }
-
-        for decision in duplicates {
-            try connection.execute("""
-                UPDATE records_in SET status = 'duplicate', reject_reason = 'near_duplicate',
-                    duplicate_of_run_id = $4::uuid, duplicate_of_position = $5, duplicate_of_sample = $6,
-                    reject_detail = $7
-                WHERE run_id = $1::uuid AND position = $2 AND sample = $3
-                """, [
-                    decision.key.run, String(decision.key.position), String(decision.key.sample),
-                    decision.duplicateOf.run, String(decision.duplicateOf.position), String(decision.duplicateOf.sample),
-                    String(format: "estimated Jaccard %.3f with run %@ position %lld sample %d", decision.similarity,
-                           decision.duplicateOf.run, decision.duplicateOf.position, decision.duplicateOf.sample),
-                ])
+        let marks = OrderedDedup.marks(for: Array(batch.values), threshold: plan.threshold) { record in
+            (bandKeys[record.key] ?? []).enumerated().flatMap { byBucket[$0.element]?[$0.offset] ?? [] }
         }
-        return Resolution(duplicates: duplicates, bandRows: bandRows, signatureRows: signatureRows)
+        return try apply(marks, connection: connection)
     }
 
-    /// The id of `scope` in `dedup_scopes`, created on first use (callers hold the
-    /// scope's advisory lock, so two never create it at once).
-    static func scopeID(_ scope: String, connection: isolated PostgresConnection) throws -> Int {
-        let rows = try connection.query("""
-            WITH created AS (
-                INSERT INTO dedup_scopes (scope) VALUES ($1) ON CONFLICT (scope) DO NOTHING RETURNING id
+    /// Stored signatures with their order, keyed by record.
+    private static func entries(
+        where condition: String, _ parameters: [String], plan: DedupPlan, connection: isolated PostgresConnection
+    ) throws -> [Key: OrderedDedupEntry<Key>] {
+        var entries: [Key: OrderedDedupEntry<Key>] = [:]
+        for row in try connection.query("""
+            SELECT run_id::text AS run_id, position, sample, signature, run_order, sample_position FROM record_signatures WHERE \(condition)
+            """, parameters) {
+            guard let run = row["run_id"].string, let position = row["position"].int64, let sample = row["sample"].int,
+                  let bytes = row["signature"].bytes, let runOrder = row["run_order"].int64, let samplePosition = row["sample_position"].int64,
+                  let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
+            let key = Key(run: run, position: position, sample: sample)
+            entries[key] = OrderedDedupEntry(key: key, order: DedupOrder(runOrder: runOrder, run: run, samplePosition: samplePosition), signature: signature)
+        }
+        return entries
+    }
+
+    /// Marks duplicates: kept → duplicate (counters and coverage moved in the same
+    /// statement), and a duplicate's pointer moved to an earlier original. Target rows
+    /// are locked in key order first, so concurrent deciders never deadlock on them.
+    private static func apply(_ marks: [Key: DuplicateMark<Key>], connection: isolated PostgresConnection) throws -> Outcome {
+        if marks.isEmpty { return Outcome() }
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS dedup_marks (
+                run_id uuid, position bigint, sample integer,
+                of_run_id uuid, of_position bigint, of_sample integer, of_run_order bigint, of_sample_position bigint, detail text
+            ) ON COMMIT DELETE ROWS
+            """)
+        try connection.execute("DELETE FROM dedup_marks")
+        try connection.copy(into: "dedup_marks", columns: [
+            "run_id", "position", "sample", "of_run_id", "of_position", "of_sample", "of_run_order", "of_sample_position", "detail",
+        ], rows: marks.values.map { mark in
+            [
+                mark.target.run, String(mark.target.position), String(mark.target.sample),
+                mark.original.run, String(mark.original.position), String(mark.original.sample),
+                String(mark.originalOrder.runOrder), String(mark.originalOrder.samplePosition),
+                String(format: "estimated Jaccard %.3f with run %@ position %lld sample %d", mark.similarity,
+                       mark.original.run, mark.original.position, mark.original.sample),
+            ]
+        })
+        _ = try connection.query("""
+            SELECT 1 FROM records r JOIN dedup_marks m USING (run_id, position, sample)
+            ORDER BY r.run_id, r.position, r.sample FOR UPDATE OF r
+            """)
+        let flipped = try connection.query("""
+            WITH flipped AS (
+                UPDATE records r SET status = 'duplicate', reject_reason = 'near_duplicate',
+                    duplicate_of_run_id = m.of_run_id, duplicate_of_position = m.of_position, duplicate_of_sample = m.of_sample,
+                    reject_detail = m.detail
+                FROM dedup_marks m
+                WHERE r.run_id = m.run_id AND r.position = m.position AND r.sample = m.sample AND r.status = 'kept'
+                RETURNING r.run_id, r.position, r.sample, r.condition
+            ), coverage AS (
+                UPDATE axis_coverage a SET kept = a.kept - f.n, duplicate = a.duplicate + f.n, updated_at = now()
+                FROM (
+                    SELECT run_id, c->>'axis' AS axis, (c->>'index')::bigint AS value_index, count(*) AS n
+                    FROM flipped, jsonb_array_elements(condition) AS c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                ) AS f
+                WHERE a.run_id = f.run_id AND a.axis = f.axis AND a.value_index = f.value_index
+            ), totals AS (
+                SELECT run_id, count(*) AS n FROM flipped GROUP BY run_id
+            ), counted AS (
+                UPDATE runs SET records_kept = records_kept - totals.n, records_duplicate = records_duplicate + totals.n, updated_at = now()
+                FROM totals WHERE runs.id = totals.run_id
             )
-            SELECT id FROM created UNION ALL SELECT id FROM dedup_scopes WHERE scope = $1
-            """, [scope])
-        guard let id = rows.first?["id"].int else {
-            throw PostgresError(code: .statementFailed, message: "no dedup_scopes row for scope \(scope)")
-        }
-        return id
+            SELECT run_id::text AS run_id, position, sample FROM flipped
+            """)
+        // A duplicate already pointing at a later original than this mark's: point it earlier.
+        try connection.execute("""
+            UPDATE records r SET duplicate_of_run_id = m.of_run_id, duplicate_of_position = m.of_position,
+                duplicate_of_sample = m.of_sample, reject_detail = m.detail
+            FROM dedup_marks m, record_signatures cur
+            WHERE r.run_id = m.run_id AND r.position = m.position AND r.sample = m.sample
+              AND r.status = 'duplicate' AND r.reject_reason = 'near_duplicate'
+              AND cur.run_id = r.duplicate_of_run_id AND cur.position = r.duplicate_of_position AND cur.sample = r.duplicate_of_sample
+              AND (m.of_run_order, m.of_run_id, m.of_sample_position) < (cur.run_order, cur.run_id, cur.sample_position)
+            """)
+        return Outcome(flipped: flipped.compactMap { row in
+            guard let run = row["run_id"].string, let position = row["position"].int64, let sample = row["sample"].int else { return nil }
+            return Key(run: run, position: position, sample: sample)
+        })
     }
+
+    // MARK: Scopes and encoding
+
+    /// The id of `scope` in `dedup_scopes`, created on first use. Concurrent first uses
+    /// are safe: the loser's insert does nothing and the next statement sees the row.
+    static func scopeID(_ scope: String, connection: isolated PostgresConnection) throws -> Int {
+        for _ in 0..<2 {
+            if let id = try connection.query("SELECT id FROM dedup_scopes WHERE scope = $1", [scope]).first?["id"].int { return id }
+            if let id = try connection.query(
+                "INSERT INTO dedup_scopes (scope) VALUES ($1) ON CONFLICT (scope) DO NOTHING RETURNING id", [scope]
+            ).first?["id"].int { return id }
+        }
+        throw PostgresError(code: .statementFailed, message: "no dedup_scopes row for scope \(scope)")
+    }
+
+    /// The run's place in the order of runs: its `created_at` in microseconds.
+    static func runOrder(_ runID: String, connection: isolated PostgresConnection) throws -> Int64 {
+        guard let order = try connection.query(
+            "SELECT (extract(epoch FROM created_at) * 1000000)::bigint AS run_order FROM runs WHERE id = $1::uuid", [runID]
+        ).first?["run_order"].int64 else {
+            throw PostgresError(code: .statementFailed, message: "run \(runID) is not in the database")
+        }
+        return order
+    }
+
+    /// A PostgreSQL array literal of plain values (uuids, integers: nothing to quote).
+    private static func arrayLiteral(_ values: [String]) -> String { "{" + values.joined(separator: ",") + "}" }
 
     /// `bytes` in bytea hex input form (`\\x0a1b…`), for COPY text.
     static func hexBytea(_ bytes: [UInt8]) -> String {

@@ -15,6 +15,7 @@ public enum PersonaForgeSchema {
         axisRejectReasonSchema,
         redisIncarnationSchema,
         compactBandIndexSchema,
+        orderedDedupSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

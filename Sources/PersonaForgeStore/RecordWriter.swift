@@ -25,6 +25,9 @@ public struct RecordWriter: Sendable {
         public var kept: [KeptRecord] = []
         /// Newly stored records by final status (kept, filtered, failed, duplicate), for metrics.
         public var insertedByStatus: [String: Int] = [:]
+        /// Records stored by earlier writes that this one found to be near duplicates of
+        /// an earlier record in sample order (they were kept until then).
+        public var duplicatesMarkedLater = 0
     }
 
     /// A kept record newly inserted by one write.
@@ -54,8 +57,10 @@ public struct RecordWriter: Sendable {
     ]
 
     /// Stores the batches; returns what was new. Runs with a ``DedupPlan`` in `dedup`
-    /// have their new kept records checked for near duplicates first; `hook` runs in
-    /// the same transaction with the kept records really inserted.
+    /// have their kept records published to the band index with the records, then
+    /// decided in a second transaction (``NearDuplicateResolver``: no lock, the ordered
+    /// rule); `hook` runs in the transaction that settles the kept records (the second
+    /// one when there is dedup) with the kept records really inserted and still kept.
     public func write(_ batches: [ResultBatch], dedup: [String: DedupPlan] = [:], hook: TransactionHook? = nil) async throws -> Outcome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -78,13 +83,13 @@ public struct RecordWriter: Sendable {
         }
         let stagedRows = rows
         // Kept, signed records per run that has dedup, in arrival order.
-        var signed: [String: [(key: NearDuplicateResolver.Key, signature: [UInt8], shard: Int)]] = [:]
+        var signed: [String: [NearDuplicateResolver.Candidate]] = [:]
         for batch in batches where dedup[batch.shard.runID] != nil {
             for record in batch.records where record.status == .kept {
                 guard let signature = record.signature else { continue }
-                signed[batch.shard.runID, default: []].append((
-                    NearDuplicateResolver.Key(run: batch.shard.runID, position: Int64(record.conditionPosition), sample: record.sampleIndex),
-                    signature, batch.shard.shard
+                signed[batch.shard.runID, default: []].append(NearDuplicateResolver.Candidate(
+                    key: NearDuplicateResolver.Key(run: batch.shard.runID, position: Int64(record.conditionPosition), sample: record.sampleIndex),
+                    samplePosition: Int64(record.samplePosition), signature: signature
                 ))
             }
         }
@@ -103,29 +108,13 @@ public struct RecordWriter: Sendable {
         let keptInArrivalOrder = keptCandidates
         let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
         let columns = Self.columns
-        return try await connection.transaction { connection in
+        let decidesLater = !signedRecords.isEmpty
+        var outcome = try await connection.transaction { connection in
             try connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                 """)
             if !stagedRows.isEmpty {
                 try connection.copy(into: "records_in", columns: columns, rows: stagedRows)
-            }
-            // Near duplicates, decided before the insert so each record lands with its final status.
-            var index = NearDuplicateResolver.Resolution()
-            for (runID, records) in signedRecords {
-                guard let plan = dedup[runID] else { continue }
-                // Records stored by an earlier delivery of the same shard are not decided again. A shard's
-                // records and its `done` row commit together, so one primary-key lookup per shard answers
-                // it (a join of the batch against `records` was planned as a scan of the whole run).
-                let shards = Set(batches.filter { $0.shard.runID == runID }.map(\.shard.shard))
-                let done = Set(try connection.query("""
-                    SELECT shard FROM run_shards WHERE run_id = $1::uuid AND shard = ANY($2::bigint[]) AND status = 'done'
-                    """, [runID, "{" + shards.map(String.init).joined(separator: ",") + "}"]).compactMap { $0["shard"].int })
-                let fresh = records.filter { !done.contains($0.shard) }
-                let resolution = try NearDuplicateResolver.resolve(
-                    fresh.map { (key: $0.key, signature: $0.signature) }, plan: plan, connection: connection)
-                index.bandRows += resolution.bandRows
-                index.signatureRows += resolution.signatureRows
             }
             let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
             let insertedRows = try connection.query("""
@@ -193,13 +182,33 @@ public struct RecordWriter: Sendable {
                     insertedKept.insert("\(run):\(position):\(sample)")
                 }
             }
+            let insertedKeys = insertedKept
             var kept: [KeptRecord] = []
             for record in keptInArrivalOrder where insertedKept.remove("\(record.run):\(record.position):\(record.sample)") != nil {
                 kept.append(record)
             }
-            if !index.bandRows.isEmpty {
-                try connection.copy(into: "record_signatures", columns: ["id", "run_id", "position", "sample", "signature"], rows: index.signatureRows)
-                try connection.copy(into: "lsh_bands", columns: ["scope_id", "band", "bucket", "signature_id"], rows: index.bandRows)
+            // Publish the kept records this transaction really inserted to the band index
+            // (NearDuplicateResolver: they are decided once this commits, in `decide`).
+            var signatureRows: [[String?]] = []
+            var bandRows: [[String?]] = []
+            for (runID, records) in signedRecords {
+                guard let plan = dedup[runID] else { continue }
+                // Once per key: two batches of one shard in one write carry the same keys.
+                var published = Set<NearDuplicateResolver.Key>()
+                let fresh = records.filter {
+                    insertedKeys.contains("\($0.key.run):\($0.key.position):\($0.key.sample)") && published.insert($0.key).inserted
+                }
+                if fresh.isEmpty { continue }
+                let rows = try NearDuplicateResolver.publishRows(
+                    fresh, plan: plan, runOrder: try NearDuplicateResolver.runOrder(runID, connection: connection),
+                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, connection: connection), connection: connection
+                )
+                signatureRows += rows.signatures
+                bandRows += rows.bands
+            }
+            if !signatureRows.isEmpty {
+                try connection.copy(into: "record_signatures", columns: NearDuplicateResolver.signatureColumns, rows: signatureRows)
+                try connection.copy(into: "lsh_bands", columns: NearDuplicateResolver.bandColumns, rows: bandRows)
             }
             var shards = 0
             for (runID, shard, count, worker, attempt) in shardRows {
@@ -212,9 +221,36 @@ public struct RecordWriter: Sendable {
                     UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
-            try hook?(connection, kept)
+            if !decidesLater { try hook?(connection, kept) }
             return Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus)
         }
+        guard decidesLater else { return outcome }
+
+        // Decide, now that this batch's records are visible to every other reducer. All the
+        // batch's kept records are decided, also those an earlier delivery stored (its
+        // decide step may not have run): deciding again changes nothing.
+        let newlyKept = outcome.kept
+        let flipped: Set<NearDuplicateResolver.Key> = try await connection.transaction { connection in
+            var flipped = Set<NearDuplicateResolver.Key>()
+            var byScope: [String: (plan: DedupPlan, keys: [NearDuplicateResolver.Key])] = [:]
+            for (runID, records) in signedRecords {
+                guard let plan = dedup[runID] else { continue }
+                byScope[plan.scope, default: (plan, [])].keys += records.map(\.key)
+            }
+            for (scope, work) in byScope.sorted(by: { $0.key < $1.key }) {
+                let scopeID = try NearDuplicateResolver.scopeID(scope, connection: connection)
+                flipped.formUnion(try NearDuplicateResolver.decide(work.keys, plan: work.plan, scopeID: scopeID, connection: connection).flipped)
+            }
+            let stillKept = newlyKept.filter { !flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
+            try hook?(connection, stillKept)
+            return flipped
+        }
+        let flippedNow = outcome.kept.filter { flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }.count
+        outcome.kept.removeAll { flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
+        outcome.insertedByStatus["kept", default: 0] -= flippedNow
+        outcome.insertedByStatus["duplicate", default: 0] += flippedNow
+        outcome.duplicatesMarkedLater = flipped.count - flippedNow
+        return outcome
     }
 
     private static func withoutNUL(_ text: String) -> String {

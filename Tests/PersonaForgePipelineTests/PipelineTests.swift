@@ -258,6 +258,64 @@ import Testing
         await database.close()
     }
 
+    @Test func theKeptSetDependsOnlyOnTheConfigNotOnWorkersReducersOrCrashes() async throws {
+        // The fixture echoes the prompt, which ignores the sample index: the 3 samples of a
+        // persona are one text, so which of them is kept is exactly what arrival order
+        // would decide under a first-seen rule. 20 shards of 3 at 300 ms a sample.
+        let harness = try PipelineHarness(llm: "slow")
+        let config = try harness.writeConfig(name: "deterministic", personas: 20, samples: 3, shardSize: 3)
+        let database = try await harness.database()
+        func kept(_ run: String) async throws -> [String] {
+            try await database.query(
+                "SELECT position || ':' || sample AS key FROM records WHERE run_id = $1::uuid AND status = 'kept' ORDER BY 1", [run]
+            ).compactMap { $0["key"].string }
+        }
+
+        // One worker, one reducer.
+        let serial = try await harness.submit(config)
+        try harness.start(["coordinator"])
+        let lone = [try harness.start(["reducer"]), try harness.start(["worker", "--concurrency", "2"])]
+        _ = try await harness.waitFor(serial, timeout: .seconds(120)) { $0.state == "completed" }
+        for process in lone { process.terminate(signal: SIGKILL) }
+
+        // Three workers, two reducers taking one batch at a time, one of them killed mid-run
+        // and a third started; the same config again (--new: same seed, same samples).
+        let resubmitted = try await harness.run(["submit", config, "--new"])
+        let parallel = try #require(resubmitted.output.split(separator: "\n").last.map(String.init))
+        let victim = try harness.start(["reducer", "--batch-count", "1"])
+        try harness.start(["reducer", "--batch-count", "1"])
+        for _ in 0..<3 { try harness.start(["worker", "--concurrency", "2"]) }
+        _ = try await harness.waitFor(parallel, timeout: .seconds(60)) { $0.records >= 15 }
+        victim.terminate(signal: SIGKILL)
+        try harness.start(["reducer", "--batch-count", "1", "--claim-idle", "2"])
+        let counts = try await harness.waitFor(parallel, timeout: .seconds(120)) { $0.state == "completed" }
+        #expect(counts.records == 60)
+
+        let serialKept = try await kept(serial), parallelKept = try await kept(parallel)
+        #expect(serialKept.count == 20, "one kept record per persona: \(serialKept)")
+        #expect(serialKept == parallelKept)
+        // The kept one of each persona is its earliest sample in the run's sample order.
+        let earliest = try await database.query("""
+            SELECT DISTINCT ON (position) position || ':' || sample AS key FROM records
+            WHERE run_id = $1::uuid ORDER BY position, sample_position
+            """, [parallel]).compactMap { $0["key"].string }.sorted()
+        #expect(parallelKept == earliest)
+        // The counters agree with the rows after the retroactive marks.
+        for run in [serial, parallel] {
+            let row = try #require(try await database.query("""
+                SELECT records_kept AS k, records_duplicate AS d,
+                       (SELECT count(*) FROM records WHERE run_id = $1::uuid AND status = 'duplicate') AS rows_d,
+                       (SELECT sum(kept) FROM axis_coverage WHERE run_id = $1::uuid) AS coverage_k
+                FROM runs WHERE id = $1::uuid
+                """, [run]).first)
+            #expect(row["k"].int == 20)
+            #expect(row["d"].int == 40)
+            #expect(row["rows_d"].int == 40)
+            #expect(row["coverage_k"].int == 20)
+        }
+        await database.close()
+    }
+
     @Test func aRunsModelAPIAndTimeoutAreWhatTheWorkerUses() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let fixture = try #require(harness.fixture)

@@ -86,14 +86,14 @@ struct NearDuplicateIndexTests {
             let statuses = try await Self.statuses(connection, run: run)
             #expect(statuses[0]! == ("kept", nil))
             #expect(statuses[1]! == ("kept", nil))
-            #expect(statuses[2]! == ("duplicate", 0))  // same batch, decided in memory
+            #expect(statuses[2]! == ("duplicate", 0))  // same batch
             #expect(statuses[3]! == ("duplicate", 1))  // exact copy from an earlier batch, from the index
             #expect(statuses[4]! == ("kept", nil))
-            #expect(statuses[5]! == ("duplicate", 0))
-            // Only kept records are indexed: one row per band each, and one signature.
+            #expect(statuses[5]! == ("duplicate", 0))  // near 0 and identical to 2: the earliest wins
+            // Every kept record the worker sent is indexed, duplicates too: one row per band each, and one signature.
             let bands = try Self.plan(run).lsh.bands
-            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 3 * bands)
-            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 3)
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 6 * bands)
+            #expect(try await Self.count(connection, "SELECT count(*) AS n FROM record_signatures") == 6)
             #expect(try await Self.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 3)
         }
     }
@@ -163,10 +163,41 @@ struct NearDuplicateIndexTests {
                 await a.close()
                 await b.close()
                 let statuses = try await Self.statuses(connection, run: run)
-                let pair = [statuses[2 * round]!, statuses[2 * round + 1]!]
-                #expect(pair.filter { $0.0 == "kept" }.count == 1, "round \(round): \(pair)")
-                #expect(pair.filter { $0.0 == "duplicate" }.count == 1, "round \(round): \(pair)")
+                // Whichever committed first: the earlier sample position is kept.
+                #expect(statuses[2 * round]! == ("kept", nil), "round \(round)")
+                #expect(statuses[2 * round + 1]! == ("duplicate", 2 * round), "round \(round)")
             }
+        }
+    }
+
+    @Test func anEarlierRecordArrivingLaterMarksTheLaterOneAndMovesTheCounters() async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let writer = RecordWriter(connection: connection)
+            let base = Self.text("omega")
+            var later = Self.record(40, Self.nearCopy(of: base))
+            later.condition = [NamedAxisValue(axis: "persona", index: 4, value: AxisValue("p4"))]
+            let first = try await writer.write([Self.batch(run: run, shard: 4, [later])], dedup: [run: try Self.plan(run)])
+            #expect(first.insertedByStatus["kept"] == 1)
+            #expect(try await Self.statuses(connection, run: run)[40]! == ("kept", nil))
+            // Sample position 5 comes before 40 in the run's order: 40 becomes its duplicate.
+            let second = try await writer.write([Self.batch(run: run, shard: 0, [Self.record(5, base)])], dedup: [run: try Self.plan(run)])
+            #expect(second.duplicatesMarkedLater == 1)
+            #expect(second.insertedByStatus["kept"] == 1)
+            let statuses = try await Self.statuses(connection, run: run)
+            #expect(statuses[5]! == ("kept", nil))
+            #expect(statuses[40]! == ("duplicate", 5))
+            #expect(try await Self.count(connection, "SELECT records_kept AS n FROM runs WHERE id = $1::uuid", [run]) == 1)
+            #expect(try await Self.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 1)
+            let coverage = try await connection.query(
+                "SELECT kept, duplicate FROM axis_coverage WHERE run_id = $1::uuid AND axis = 'persona' AND value_index = 4", [run])
+            #expect(coverage.first?["kept"].int == 0)
+            #expect(coverage.first?["duplicate"].int == 1)
+            // Deciding the same batches again (a redelivery) changes nothing more.
+            _ = try await writer.write([Self.batch(run: run, shard: 0, [Self.record(5, base)])], dedup: [run: try Self.plan(run)])
+            _ = try await writer.write([Self.batch(run: run, shard: 4, [later])], dedup: [run: try Self.plan(run)])
+            #expect(try await Self.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 1)
+            #expect(try await Self.count(connection, "SELECT records_kept AS n FROM runs WHERE id = $1::uuid", [run]) == 1)
         }
     }
 
@@ -188,8 +219,8 @@ struct NearDuplicateIndexTests {
     }
 }
 
-/// Migration 6 converts a version-1 band index in place: what was indexed before the
-/// upgrade is still found, and "first seen wins" keeps the order it had.
+/// Migration 6 converts a version-1 band index in place, and migration 7 gives its
+/// signatures their sample order: what was indexed before the upgrade is still found.
 @Suite("Band index upgrade (migration 6)")
 struct BandIndexUpgradeTests {
     @Test func anIndexWrittenInTheOldLayoutIsConvertedAndStillDecides() async throws {
@@ -226,20 +257,24 @@ struct BandIndexUpgradeTests {
                 """, [plan.scope])
 
             let applied = try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger)
-            #expect(applied.map(\.version) == [6])
+            #expect(applied.map(\.version) == [6, 7])
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 2 * plan.lsh.bands)
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM dedup_scopes") == 1)
             let ids = try await connection.query("SELECT position, id FROM record_signatures ORDER BY id")
             #expect(ids.map { $0["position"].int } == [7, 3], "ids follow the first-seen order of the old rows")
 
-            // A third copy, written by the new code, is a duplicate of the first seen.
+            // A third copy, written by the new code, is a duplicate of the earliest in sample
+            // order (position 3; migration 7 gave the old rows their sample positions), not of
+            // the first seen. The two old records keep the decisions they had.
             let writer = RecordWriter(connection: connection)
             _ = try await writer.write([NearDuplicateIndexTests.batch(run: run, shard: 1, [NearDuplicateIndexTests.record(12, text)])], dedup: [run: plan])
             let statuses = try await NearDuplicateIndexTests.statuses(connection, run: run)
-            #expect(statuses[12]! == ("duplicate", 7))
+            #expect(statuses[12]! == ("duplicate", 3))
+            #expect(statuses[7]! == ("kept", nil))
             // New ids continue after the converted ones.
             _ = try await writer.write([NearDuplicateIndexTests.batch(run: run, shard: 2, [NearDuplicateIndexTests.record(22, NearDuplicateIndexTests.text("beta"))])], dedup: [run: plan])
-            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT id AS n FROM record_signatures WHERE position = 22") == 3)
+            // New ids continue after the converted ones (12 is indexed too, as a duplicate).
+            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT id AS n FROM record_signatures WHERE position = 22") == 4)
             await connection.close()
         }
     }

@@ -1,0 +1,121 @@
+import PersonaForgeCore
+import Testing
+
+@Suite("Ordered dedup: earliest in sample order wins, decided without a lock")
+struct DedupOrderedRuleTests {
+    let hasher = MinHasher()
+    let lsh = try! LSHParameters(threshold: 0.8, permutationCount: 128)
+
+    /// 400 records in clusters of near copies and chains of edits (A ≈ B ≈ C, C not ≈ A),
+    /// with random sample positions.
+    func corpus(seed: UInt64) -> [OrderedDedupEntry<Int>] {
+        var generator = DedupTestCorpus.Generator(state: seed)
+        var texts: [[String]] = []
+        while texts.count < 400 {
+            var words = DedupTestCorpus.words(60 + generator.below(200), generator: &generator)
+            texts.append(words)
+            for _ in 0..<generator.below(4) {
+                words = DedupTestCorpus.perturbed(words, rate: 0.004 + Double(generator.below(20)) / 1000, generator: &generator)
+                texts.append(words)
+            }
+        }
+        var positions = Array(0..<Int64(texts.count))
+        for i in stride(from: positions.count - 1, to: 0, by: -1) { positions.swapAt(i, generator.below(i + 1)) }
+        return texts.enumerated().map { index, words in
+            OrderedDedupEntry(
+                key: index, order: DedupOrder(runOrder: 7, run: "run", samplePosition: positions[index]),
+                signature: hasher.signature(of: words.joined(separator: " "))
+            )
+        }
+    }
+
+    /// Batches published and probed in a random interleaving: a probe sees every batch
+    /// published before it (its own included), as with committed rows in PostgreSQL.
+    func decideConcurrently(_ records: [OrderedDedupEntry<Int>], seed: UInt64) -> [Int: DuplicateMark<Int>] {
+        var generator = DedupTestCorpus.Generator(state: seed)
+        var shuffled = records
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, generator.below(i + 1)) }
+        var batches: [[OrderedDedupEntry<Int>]] = []
+        var rest = shuffled[...]
+        while !rest.isEmpty {
+            let size = 1 + generator.below(24)
+            batches.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        // Events: each batch publishes, then later probes; the two of many batches interleave.
+        var events: [(batch: Int, probe: Bool)] = []
+        var pendingProbes: [Int] = []
+        for batch in batches.indices {
+            events.append((batch, false))
+            pendingProbes.append(batch)
+            while !pendingProbes.isEmpty && generator.below(3) == 0 {
+                events.append((pendingProbes.remove(at: generator.below(pendingProbes.count)), true))
+            }
+        }
+        while !pendingProbes.isEmpty { events.append((pendingProbes.remove(at: generator.below(pendingProbes.count)), true)) }
+
+        var published: [Int: [UInt64: [OrderedDedupEntry<Int>]]] = [:]
+        var marks: [Int: DuplicateMark<Int>] = [:]
+        for event in events {
+            let batch = batches[event.batch]
+            if !event.probe {
+                for record in batch {
+                    for (band, key) in lsh.bandKeys(of: record.signature).enumerated() {
+                        published[band, default: [:]][key, default: []].append(record)
+                    }
+                }
+                continue
+            }
+            let found = OrderedDedup.marks(for: batch, threshold: 0.8) { record in
+                lsh.bandKeys(of: record.signature).enumerated().flatMap { published[$0.offset]?[$0.element] ?? [] }
+            }
+            for (target, mark) in found { marks[target] = marks[target].map { $0.earlier(mark) } ?? mark }
+        }
+        return marks
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func concurrentDecidersAgreeWithTheSequentialRuleWhateverTheInterleaving(seed: UInt64) {
+        let records = corpus(seed: seed)
+        let reference = OrderedDedup.reference(records, lsh: lsh, threshold: 0.8)
+        #expect(reference.count > 100, "the corpus should have many near duplicates (\(reference.count))")
+        for interleaving in 0..<4 as Range<UInt64> {
+            let decided = decideConcurrently(records, seed: seed * 100 + interleaving)
+            #expect(decided.mapValues(\.original) == reference.mapValues(\.original), "interleaving \(interleaving)")
+        }
+    }
+
+    @Test func keptRecordsAreNeverCandidatesOfEachOtherAndEveryPointerChainEndsAtAKeptRecord() {
+        let records = corpus(seed: 9)
+        let marks = OrderedDedup.reference(records, lsh: lsh, threshold: 0.8)
+        let byKey = Dictionary(uniqueKeysWithValues: records.map { ($0.key, $0) })
+        let kept = records.filter { marks[$0.key] == nil }
+        var buckets: [Int: [UInt64: [Int]]] = [:]
+        for record in kept {
+            for (band, key) in lsh.bandKeys(of: record.signature).enumerated() {
+                for other in buckets[band]?[key] ?? [] {
+                    #expect(record.signature.estimatedJaccard(with: byKey[other]!.signature) < 0.8, "kept \(record.key) and \(other)")
+                }
+                buckets[band, default: [:]][key, default: []].append(record.key)
+            }
+        }
+        for (target, mark) in marks {
+            #expect(byKey[mark.original]!.order < byKey[target]!.order)
+            #expect(mark.similarity >= 0.8)
+            var current = mark.original
+            var steps = 0
+            while let next = marks[current] { current = next.original; steps += 1; if steps > records.count { break } }
+            #expect(marks[current] == nil, "the chain from \(target) ends at kept record \(current)")
+        }
+        // Chains exist in this corpus: some duplicates point at a record that is itself dropped.
+        #expect(marks.values.contains { marks[$0.original] != nil })
+    }
+
+    @Test func theOrderIsRunsBySubmissionThenSamplePosition() {
+        let early = DedupOrder(runOrder: 1, run: "b", samplePosition: 900)
+        let sameRunLater = DedupOrder(runOrder: 1, run: "b", samplePosition: 901)
+        let tie = DedupOrder(runOrder: 1, run: "c", samplePosition: 0)
+        let laterRun = DedupOrder(runOrder: 2, run: "a", samplePosition: 0)
+        #expect([laterRun, tie, sameRunLater, early].sorted() == [early, sameRunLater, tie, laterRun])
+    }
+}
