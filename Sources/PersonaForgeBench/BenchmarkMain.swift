@@ -14,7 +14,7 @@ import PersonaForgeCore
 /// `PERSONAFORGE_DATABASE_URL`; use a scratch database).
 ///
 ///     personaforge-bench --postgres-records 1000000 [--threshold 0.8] [--batch 1000]
-///                        [--probe 20000] [--keep] [--json]
+///                        [--probe 20000] [--writers 2] [--keep] [--json]
 @main
 struct BenchmarkMain {
     static func main() async throws {
@@ -32,7 +32,7 @@ struct BenchmarkMain {
             print("personaforge-bench [--corpus FILE.jsonl --field text] [--docs N] [--words N] [--ngram N] "
                 + "[--num-perm K] [--threshold T] [--repetitions R] [--memory-records N] [--json]\n"
                 + "personaforge-bench --postgres-records N [--database-url URL] [--threshold T] [--num-perm K] "
-                + "[--batch N] [--probe N] [--keep] [--json]")
+                + "[--batch N] [--probe N] [--writers N] [--keep] [--json]")
             return
         }
         if let records = options["postgres-records"] {
@@ -42,7 +42,8 @@ struct BenchmarkMain {
             let benchmark = PostgresIndexBenchmark(
                 databaseURL: url, records: Int(records)!, batch: Int(options["batch"] ?? "1000")!,
                 probe: Int(options["probe"] ?? "20000")!, threshold: Double(options["threshold"] ?? "0.8")!,
-                permutations: Int(options["num-perm"] ?? "128")!, cleanup: !flags.contains("keep"))
+                permutations: Int(options["num-perm"] ?? "128")!, cleanup: !flags.contains("keep"),
+                writers: Int(options["writers"] ?? "2")!)
             let result: PostgresIndexBenchmark.Result
             do {
                 result = try await benchmark.run()

@@ -24,6 +24,8 @@ struct PostgresIndexBenchmark {
     var threshold: Double
     var permutations: Int
     var cleanup: Bool
+    /// Writers for the concurrent figure (1: not measured).
+    var writers: Int = 2
 
     struct Result {
         var values: [String: Double] = [:]
@@ -148,6 +150,42 @@ struct PostgresIndexBenchmark {
             + "\(Int(mixed.rate)) records/s (\(mixed.duplicates) of \(probe / 2) near-copies found)")
         result.lines.append("  without dedup (baseline run): empty \(Int(emptyBaseline.rate)) records/s, "
             + "after the fill \(Int(fullBaseline.rate)) records/s")
+
+        // Several writers on one scope at once (each its own connection, as reducers are):
+        // the same kind of batches as the single-writer half-near-copies figure just above.
+        if writers > 1 {
+            var batches: [ResultBatch] = []
+            var made = 0
+            while made < probe {
+                let count = min(batch, probe - made)
+                batches.append(makeBatch(run: runID, count: count, nearCopies: count / 2))
+                made += count
+            }
+            let before = try await duplicateCount(connection, run: runID)
+            var connections: [PostgresConnection] = []
+            for _ in 0..<writers { connections.append(try await PostgresConnection.connect(to: databaseURL, logger: logger)) }
+            let all = batches, plan = plan, runID = runID, writers = writers
+            let start = Stopwatch.now()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (w, connection) in connections.enumerated() {
+                    group.addTask {
+                        let writer = RecordWriter(connection: connection)
+                        for index in stride(from: w, to: all.count, by: writers) {
+                            _ = try await writer.write([all[index]], dedup: [runID: plan])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rate = Double(probe) / (Stopwatch.now() - start)
+            for connection in connections { await connection.close() }
+            let found = try await duplicateCount(connection, run: runID) - before
+            result.values["concurrent_writers"] = Double(writers)
+            result.values["concurrent_half_duplicates_records_per_s"] = rate
+            result.values["concurrent_vs_one_writer"] = rate / mixed.rate
+            result.lines.append("  \(writers) writers at once, \(probe.formatted()) more, half near-copies: \(Int(rate)) records/s "
+                + "= \(String(format: "%.2f", rate / mixed.rate))× one writer (\(found) near-copies found)")
+        }
 
         let indexed = Double(try await connection.query(
             "SELECT count(*) AS n FROM record_signatures WHERE run_id = $1::uuid", [runID]).first?["n"].int ?? 0)
