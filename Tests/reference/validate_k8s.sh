@@ -8,14 +8,20 @@
 #      TriggerAuthentication) are reported as SKIPPED and checked structurally
 #      in step 3 instead;
 #   3. checks PersonaForge's own rules on the rendered objects: securityContext
-#      everywhere, resources on every container, worker termination grace above
-#      its --grace-period, the KEDA trigger on the shard stream's length with
-#      minReplicaCount 0, placeholder-only Secrets, a metrics port with /health
+#      everywhere, every mounted Secret/ConfigMap/projected/downwardAPI file
+#      readable by the container's user (owner root:fsGroup or root:root, mode
+#      from items[].mode / defaultMode), resources on every container, worker
+#      termination grace above its --grace-period, the KEDA trigger on the shard
+#      stream's length (1 per worker) with minReplicaCount 0 and a scale-down
+#      stabilization window of at least the worker grace period,
+#      placeholder-only Secrets, a metrics port with /health
 #      and /ready probes and prometheus.io annotations on every service, and (for
 #      the production overlay rendered with k8s/components/prometheus-operator) a
 #      ServiceMonitor whose Service selects those pods on that port;
 #   4. validates deploy/compose.yaml against the Compose Specification schema
-#      vendored in the PyPI package check-jsonschema (no engine needed).
+#      vendored in the PyPI package check-jsonschema (no engine needed), then
+#      checks the worker's stop_grace_period against its --grace-period and that
+#      every mounted secret is readable by its service's user.
 #
 # Exit status: 0 when everything passed, 1 on any validation error.
 #
@@ -111,6 +117,69 @@ def arg_value(args, flag, env):
     m = re.fullmatch(r"\$\((\w+)\)", value)
     return env.get(m.group(1)) if m else value
 
+# Mounted Secret / ConfigMap / projected / downwardAPI files must be readable by the
+# container's user. What the kubelet does: it writes these files owned by uid 0 and,
+# when the pod sets fsGroup, gid fsGroup (gid 0 otherwise), with the mode of the
+# item (items[].mode) or the volume's defaultMode (0644 when unset). The process
+# runs as runAsUser / runAsGroup (the container's securityContext overrides the
+# pod's) with the supplementary groups fsGroup and supplementalGroups. (With fsGroup
+# the kubelet also ORs 0440 into these files' modes; this check does not count on
+# that and asks for a mode that is readable as written.) Groups the image's
+# /etc/group adds are unknown offline and not counted.
+def volume_files(vol):
+    """(mode, description) of every file a volume may hold, or None if not a file volume."""
+    def modes(default, items):
+        if not items:
+            return [(default, f"defaultMode {default:04o}")]
+        return [(i.get("mode", default), f"item {i.get('path', i.get('key'))} mode {i.get('mode', default):04o}") for i in items]
+    for kind in ("secret", "configMap", "downwardAPI"):
+        if kind in vol:
+            src = vol[kind]
+            return modes(src.get("defaultMode", 0o644), src.get("items", []))
+    if "projected" in vol:
+        default = vol["projected"].get("defaultMode", 0o644)
+        files = []
+        for source in vol["projected"].get("sources", []):
+            for kind, src in source.items():
+                if kind == "serviceAccountToken":
+                    files.append((default, f"{kind} mode {default:04o}"))
+                else:
+                    files += [(m, f"{kind} {d}") for m, d in modes(default, src.get("items", []))]
+        return files
+    return None
+
+def readable(mode, owner_uid, owner_gid, uid, gids):
+    if uid == owner_uid:
+        return bool(mode & 0o400)
+    if owner_gid in gids:
+        return bool(mode & 0o040)
+    return bool(mode & 0o004)
+
+def check_mounted_files(obj, spec):
+    psc = spec.get("securityContext", {})
+    fs_group = psc.get("fsGroup")
+    owner_uid, owner_gid = 0, (fs_group if fs_group is not None else 0)
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c.get("securityContext", {})
+        uid = sc.get("runAsUser", psc.get("runAsUser"))
+        gid = sc.get("runAsGroup", psc.get("runAsGroup"))
+        gids = {g for g in [gid, fs_group, *psc.get("supplementalGroups", [])] if g is not None}
+        for m in c.get("volumeMounts", []):
+            vol = volumes.get(m["name"])
+            files = volume_files(vol) if vol else None
+            if not files:
+                continue
+            kind = next(k for k in ("secret", "configMap", "downwardAPI", "projected") if k in vol)
+            if uid is None:
+                err(obj, f"container {c['name']}: mounts {kind} volume {m['name']} but sets no runAsUser: cannot tell whether it can read it")
+                continue
+            for mode, what in files:
+                if not readable(mode, owner_uid, owner_gid, uid, gids):
+                    err(obj, f"container {c['name']} (uid {uid}, groups {sorted(gids) or 'none'}) cannot read "
+                             f"{kind} volume {m['name']} at {m['mountPath']}: {what}, files owned by "
+                             f"{owner_uid}:{owner_gid} ({'fsGroup' if fs_group is not None else 'no fsGroup: root:root'})")
+
 configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
 env_cm = next((v for k, v in configmaps.items() if k.startswith("personaforge-env")), {})
 
@@ -138,6 +207,7 @@ for obj in docs:
             for r in ("cpu", "memory"):
                 if r not in res.get(part, {}):
                     err(obj, f"container {c['name']}: resources.{part}.{r} missing")
+    check_mounted_files(obj, spec)
     # PersonaForge services: grace periods and shared lease.
     c0 = spec["containers"][0]
     args = c0.get("args", [])
@@ -187,6 +257,19 @@ for so in scaled:
         err(so, "minReplicaCount must be 0 (scale to zero when idle)")
     if not isinstance(spec.get("maxReplicaCount"), int) or spec["maxReplicaCount"] < 1:
         err(so, "maxReplicaCount must be a positive integer")
+    # Scale-down: the HPA acts on the highest recommendation of the stabilization
+    # window, so a window of at least the worker's grace period (itself sized to the
+    # expected shard duration) lets the shards in flight when the queue empties
+    # finish before any pod is removed.
+    target = next((d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == spec.get("scaleTargetRef", {}).get("name")), None)
+    if target is not None:
+        wargs = target["spec"]["template"]["spec"]["containers"][0].get("args", [])
+        wgrace = float(arg_value(wargs, "--grace-period", env_cm) or env_cm.get("PERSONAFORGE_GRACE_PERIOD", 20))
+        window = (spec.get("advanced", {}).get("horizontalPodAutoscalerConfig", {}).get("behavior", {})
+                  .get("scaleDown", {}).get("stabilizationWindowSeconds"))
+        if not isinstance(window, int) or window < wgrace:
+            err(so, f"advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds ({window}) "
+                    f"must be at least the worker --grace-period ({wgrace:g} s, sized to the expected shard duration)")
     for t in spec.get("triggers", []):
         if t.get("type") != "redis-streams":
             err(so, f"unexpected trigger type {t.get('type')}"); continue
@@ -198,6 +281,9 @@ for so in scaled:
             err(so, f"trigger stream {md.get('stream')} does not match PERSONAFORGE_NAMESPACE={ns}")
         if "streamLength" not in md or not str(md["streamLength"]).isdigit():
             err(so, "trigger must use streamLength (a number, as a string)")
+        elif str(md["streamLength"]) != "1":
+            err(so, f"trigger streamLength must be \"1\" (one shard queued or in flight per worker), got {md['streamLength']!r}: "
+                    "a larger target asks for fewer pods than there are shards in flight and scales busy workers down")
         for bad in ("consumerGroup", "lagCount", "lag", "pendingEntriesCount"):
             if bad in md:
                 err(so, f"trigger must not set {bad}: with it KEDA scales on pending/lag, which XDEL makes useless")
@@ -255,6 +341,73 @@ if "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/comp
     :
 else
     echo "FAIL compose schema"; failures=$((failures + 1))
+fi
+
+echo "== deploy/compose.yaml: PersonaForge policy checks"
+if ! "$VENV/bin/python" - deploy/compose.yaml <<'PY'
+import re, sys, yaml
+
+compose = yaml.safe_load(open(sys.argv[1]))
+services = compose.get("services", {})
+errors = []
+
+def default(value):
+    """A value with ${VAR:-default} interpolations replaced by their defaults."""
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", str(value))
+
+def seconds(duration):
+    total, rest = 0.0, default(duration)
+    for amount, unit in re.findall(r"([0-9.]+)(h|ms|m|s|us)", rest):
+        total += float(amount) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
+    return total
+
+# The worker's stop grace period covers its --grace-period plus the watchdog's margin.
+for name, svc in services.items():
+    command = [default(a) for a in svc.get("command", [])] if isinstance(svc.get("command"), list) else []
+    if command[:1] == ["worker"]:
+        grace = float(command[command.index("--grace-period") + 1]) if "--grace-period" in command else \
+            float(default(svc.get("environment", {}).get("PERSONAFORGE_GRACE_PERIOD", 20)))
+        stop = seconds(svc.get("stop_grace_period", "10s"))
+        if stop < grace + 5:
+            errors.append(f"service {name}: stop_grace_period ({stop:g} s) must be at least --grace-period ({grace:g} s) + 5")
+
+# Mounted secrets must be readable by the service's user. Compose mounts a secret
+# file owned by uid/gid (long syntax; 0 by default) with mode (default 0444); for
+# file: secrets without Swarm, the host file is bind-mounted as it is.
+IMAGE_USER = (10001, 10001)   # USER 10001:10001 in deploy/Dockerfile
+for name, svc in services.items():
+    if not svc.get("secrets"):
+        continue
+    user = default(svc.get("user", ""))
+    if user:
+        uid, _, gid = user.partition(":")
+        uid, gid = int(uid), int(gid or uid)
+    elif "personaforge" in default(svc.get("image", "")):
+        uid, gid = IMAGE_USER
+    else:
+        uid = gid = None
+    for ref in svc["secrets"]:
+        ref = {"source": ref} if isinstance(ref, str) else ref
+        mode = int(str(ref.get("mode", "0444")), 8) if isinstance(ref.get("mode", "0444"), str) else ref["mode"]
+        owner_uid, owner_gid = int(ref.get("uid", 0)), int(ref.get("gid", 0))
+        if uid is None:
+            ok = bool(mode & 0o004)
+        elif uid == owner_uid:
+            ok = bool(mode & 0o400)
+        elif gid == owner_gid:
+            ok = bool(mode & 0o040)
+        else:
+            ok = bool(mode & 0o004)
+        if not ok:
+            errors.append(f"service {name} (user {uid}:{gid}) cannot read secret {ref['source']}: mode {mode:04o}, owned by {owner_uid}:{owner_gid}")
+
+for e in errors:
+    print("   FAIL", e)
+print(f"   {len(services)} services, {len(errors)} policy error(s)")
+sys.exit(1 if errors else 0)
+PY
+then
+    failures=$((failures + 1))
 fi
 
 if [[ $failures -ne 0 ]]; then
