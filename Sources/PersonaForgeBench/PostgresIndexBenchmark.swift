@@ -151,40 +151,51 @@ struct PostgresIndexBenchmark {
         result.lines.append("  without dedup (baseline run): empty \(Int(emptyBaseline.rate)) records/s, "
             + "after the fill \(Int(fullBaseline.rate)) records/s")
 
-        // Several writers on one scope at once (each its own connection, as reducers are):
-        // the same kind of batches as the single-writer half-near-copies figure just above.
+        // Several writers on one scope at once (each its own connection, as reducers are),
+        // against one writer on the same kind of batches, side by side: rounds alternate
+        // (1 writer, N writers, 1, N, ...) so both see the same index size and machine load.
         if writers > 1 {
-            var batches: [ResultBatch] = []
-            var made = 0
-            while made < probe {
-                let count = min(batch, probe - made)
-                batches.append(makeBatch(run: runID, count: count, nearCopies: count / 2))
-                made += count
-            }
-            let before = try await duplicateCount(connection, run: runID)
             var connections: [PostgresConnection] = []
             for _ in 0..<writers { connections.append(try await PostgresConnection.connect(to: databaseURL, logger: logger)) }
-            let all = batches, plan = plan, runID = runID, writers = writers
-            let start = Stopwatch.now()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (w, connection) in connections.enumerated() {
-                    group.addTask {
-                        let writer = RecordWriter(connection: connection)
-                        for index in stride(from: w, to: all.count, by: writers) {
-                            _ = try await writer.write([all[index]], dedup: [runID: plan])
+            func round(_ count: Int) async throws -> Double {
+                var batches: [ResultBatch] = []
+                var made = 0
+                while made < probe {
+                    let size = min(batch, probe - made)
+                    batches.append(makeBatch(run: runID, count: size, nearCopies: size / 2))
+                    made += size
+                }
+                let all = batches, plan = plan, runID = runID
+                let used = Array(connections.prefix(count))
+                let start = Stopwatch.now()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (w, connection) in used.enumerated() {
+                        group.addTask {
+                            let writer = RecordWriter(connection: connection)
+                            for index in stride(from: w, to: all.count, by: used.count) {
+                                _ = try await writer.write([all[index]], dedup: [runID: plan])
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
+                return Double(probe) / (Stopwatch.now() - start)
             }
-            let rate = Double(probe) / (Stopwatch.now() - start)
+            var one: [Double] = [], many: [Double] = []
+            for _ in 0..<3 {
+                one.append(try await round(1))
+                many.append(try await round(writers))
+            }
             for connection in connections { await connection.close() }
-            let found = try await duplicateCount(connection, run: runID) - before
+            let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+            let ratio = median(many) / median(one)
             result.values["concurrent_writers"] = Double(writers)
-            result.values["concurrent_half_duplicates_records_per_s"] = rate
-            result.values["concurrent_vs_one_writer"] = rate / mixed.rate
-            result.lines.append("  \(writers) writers at once, \(probe.formatted()) more, half near-copies: \(Int(rate)) records/s "
-                + "= \(String(format: "%.2f", rate / mixed.rate))× one writer (\(found) near-copies found)")
+            result.values["concurrent_one_writer_records_per_s"] = median(one)
+            result.values["concurrent_half_duplicates_records_per_s"] = median(many)
+            result.values["concurrent_vs_one_writer"] = ratio
+            result.lines.append("  half near-copies, \(probe.formatted()) records a round, 3 alternating rounds (median): "
+                + "1 writer \(Int(median(one))) records/s, \(writers) writers \(Int(median(many))) records/s = \(String(format: "%.2f", ratio))×"
+                + " (rounds: \(one.map { String(Int($0)) }.joined(separator: ", ")) vs \(many.map { String(Int($0)) }.joined(separator: ", ")))")
         }
 
         let indexed = Double(try await connection.query(

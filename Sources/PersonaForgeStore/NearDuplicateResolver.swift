@@ -9,11 +9,11 @@ import PersonaForgePostgres
 ///
 /// Two steps per result batch, in two transactions:
 ///
-/// 1. **Publish** (``publishRows(_:plan:scopeID:connection:)``, inside the write
-///    transaction that stores the records): every kept, signed record that the
-///    transaction really inserted gets a signature row (with its place in the
-///    scope's order) and one band row per band. Duplicates stay indexed too.
-/// 2. **Decide** (``decide(_:plan:connection:)``, a transaction of its own, after
+/// 1. **Publish** (``publishRows(_:plan:runOrder:scopeID:connection:)``, inside the
+///    write transaction that stores the records, before the insert): every kept,
+///    signed record new to the database gets a signature row (with its place in
+///    the scope's order) and one band row per band. Duplicates stay indexed too.
+/// 2. **Decide** (``decide(_:published:plan:scopeID:connection:)``, a transaction of its own, after
 ///    the first committed): probe the index with the batch's stored signatures, and
 ///    for every confirmed pair mark the later record a duplicate of the earlier,
 ///    keeping the earliest pointer. A record's own batch or a later one may mark it,
@@ -63,15 +63,17 @@ enum NearDuplicateResolver {
 
     /// Signature and band rows for `records` (kept records just inserted, of one run),
     /// to COPY into `record_signatures` and `lsh_bands` in the same transaction.
+    /// Also returns the published entries by signature id, for ``decide`` to use
+    /// without reading them back.
     static func publishRows(
         _ records: [Candidate], plan: DedupPlan, runOrder: Int64, scopeID: Int, connection: isolated PostgresConnection
-    ) throws -> (signatures: [[String?]], bands: [[String?]]) {
-        var valid: [(record: Candidate, bands: [UInt64])] = []
+    ) throws -> (signatures: [[String?]], bands: [[String?]], published: [Int64: OrderedDedupEntry<Key>]) {
+        var valid: [(record: Candidate, bands: [UInt64], signature: MinHashSignature)] = []
         for record in records {
             guard let signature = try? MinHashSignature(bytes: record.signature, expectedCount: plan.permutationCount) else { continue }
-            valid.append((record, plan.lsh.bandKeys(of: signature)))
+            valid.append((record, plan.lsh.bandKeys(of: signature), signature))
         }
-        if valid.isEmpty { return ([], []) }
+        if valid.isEmpty { return ([], [], [:]) }
         let ids = try connection.query(
             "SELECT nextval('record_signature_ids') AS id FROM generate_series(1, $1)", [String(valid.count)]
         ).compactMap { $0["id"].int64 }
@@ -80,9 +82,14 @@ enum NearDuplicateResolver {
         }
         var signatures: [[String?]] = []
         var bands: [[String?]] = []
+        var published: [Int64: OrderedDedupEntry<Key>] = [:]
         let scope = String(scopeID)
         for (id, entry) in zip(ids, valid) {
             let signatureID = String(id)
+            published[id] = OrderedDedupEntry(
+                key: entry.record.key, order: DedupOrder(runOrder: runOrder, run: entry.record.key.run, samplePosition: entry.record.samplePosition),
+                signature: entry.signature
+            )
             signatures.append([
                 signatureID, entry.record.key.run, String(entry.record.key.position), String(entry.record.key.sample),
                 hexBytea(entry.record.signature), String(runOrder), String(entry.record.samplePosition),
@@ -91,7 +98,7 @@ enum NearDuplicateResolver {
                 bands.append([scope, String(band), String(Int64(bitPattern: bucket)), signatureID])
             }
         }
-        return (signatures, bands)
+        return (signatures, bands, published)
     }
 
     static let signatureColumns = ["id", "run_id", "position", "sample", "signature", "run_order", "sample_position"]
@@ -103,11 +110,20 @@ enum NearDuplicateResolver {
     /// scope) and applies the marks. Idempotent: run again after a crash or for a
     /// redelivered batch, it changes nothing more. Uses the *stored* signatures, so a
     /// shard that was redone with different text is decided on what was kept.
-    static func decide(_ keys: [Key], plan: DedupPlan, scopeID: Int, connection: isolated PostgresConnection) throws -> Outcome {
+    /// `published`: what this write itself just published (by signature id), known
+    /// without reading it back; the other keys (stored by an earlier delivery) are read.
+    static func decide(
+        _ keys: [Key], published: [Int64: OrderedDedupEntry<Key>], plan: DedupPlan, scopeID: Int, connection: isolated PostgresConnection
+    ) throws -> Outcome {
         if keys.isEmpty { return Outcome() }
-        let batch = try entries(where: "(run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))", [
-            arrayLiteral(keys.map(\.run)), arrayLiteral(keys.map { String($0.position) }), arrayLiteral(keys.map { String($0.sample) }),
-        ], plan: plan, connection: connection)
+        var batch: [Key: OrderedDedupEntry<Key>] = [:]
+        for entry in published.values { batch[entry.key] = entry }
+        let unknown = Set(keys).subtracting(batch.keys)
+        if !unknown.isEmpty {
+            batch.merge(try entries(where: "(run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))", [
+                arrayLiteral(unknown.map(\.run)), arrayLiteral(unknown.map { String($0.position) }), arrayLiteral(unknown.map { String($0.sample) }),
+            ], plan: plan, connection: connection)) { first, _ in first }
+        }
         if batch.isEmpty { return Outcome() }
 
         var bandKeys: [Key: [UInt64]] = [:]
@@ -122,8 +138,11 @@ enum NearDuplicateResolver {
             """)
         try connection.execute("DELETE FROM lsh_probe")
         try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
-        let ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }
-        let found = try entries(where: "id = ANY($1::bigint[])", ["{" + ids.map(String.init).joined(separator: ",") + "}"], plan: plan, connection: connection)
+        // Found ids this write published are known already (every record finds itself).
+        let ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }.filter { published[$0] == nil }
+        var found = ids.isEmpty ? [:] : try entries(
+            where: "id = ANY($1::bigint[])", ["{" + ids.map(String.init).joined(separator: ",") + "}"], plan: plan, connection: connection)
+        for entry in published.values { found[entry.key] = entry }
 
         // Candidates by bucket: what the index holds in each of the batch's buckets.
         var byBucket: [UInt64: [Int: [OrderedDedupEntry<Key>]]] = [:]  // bucket → band → entries

@@ -109,12 +109,43 @@ public struct RecordWriter: Sendable {
         let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
         let columns = Self.columns
         let decidesLater = !signedRecords.isEmpty
-        var outcome = try await connection.transaction { connection in
+        var (outcome, published) = try await connection.transaction { connection in
             try connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                 """)
             if !stagedRows.isEmpty {
                 try connection.copy(into: "records_in", columns: columns, rows: stagedRows)
+            }
+            // Publish the kept, signed records new to the database to the band index
+            // (NearDuplicateResolver; they are decided once this commits). First, so the hot
+            // rows the insert below updates (run counters, coverage) stay locked only briefly;
+            // the signatures' foreign key to their records is checked at commit.
+            var published: [String: [Int64: OrderedDedupEntry<NearDuplicateResolver.Key>]] = [:]
+            var signatureRows: [[String?]] = []
+            var bandRows: [[String?]] = []
+            for (runID, records) in signedRecords {
+                guard let plan = dedup[runID] else { continue }
+                let stored = Set(try connection.query("""
+                    SELECT position, sample FROM records
+                    WHERE run_id = $1::uuid AND (position, sample) IN (SELECT * FROM unnest($2::bigint[], $3::int[]))
+                    """, [runID, "{" + records.map { String($0.key.position) }.joined(separator: ",") + "}",
+                          "{" + records.map { String($0.key.sample) }.joined(separator: ",") + "}"]
+                ).compactMap { row in row["position"].int64.flatMap { position in row["sample"].int.map { "\(position):\($0)" } } })
+                // Once per key: two batches of one shard in one write carry the same keys.
+                var seen = Set<NearDuplicateResolver.Key>()
+                let fresh = records.filter { !stored.contains("\($0.key.position):\($0.key.sample)") && seen.insert($0.key).inserted }
+                if fresh.isEmpty { continue }
+                let rows = try NearDuplicateResolver.publishRows(
+                    fresh, plan: plan, runOrder: try NearDuplicateResolver.runOrder(runID, connection: connection),
+                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, connection: connection), connection: connection
+                )
+                signatureRows += rows.signatures
+                bandRows += rows.bands
+                published[runID] = rows.published
+            }
+            if !signatureRows.isEmpty {
+                try connection.copy(into: "record_signatures", columns: NearDuplicateResolver.signatureColumns, rows: signatureRows)
+                try connection.copy(into: "lsh_bands", columns: NearDuplicateResolver.bandColumns, rows: bandRows)
             }
             let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
             let insertedRows = try connection.query("""
@@ -182,33 +213,9 @@ public struct RecordWriter: Sendable {
                     insertedKept.insert("\(run):\(position):\(sample)")
                 }
             }
-            let insertedKeys = insertedKept
             var kept: [KeptRecord] = []
             for record in keptInArrivalOrder where insertedKept.remove("\(record.run):\(record.position):\(record.sample)") != nil {
                 kept.append(record)
-            }
-            // Publish the kept records this transaction really inserted to the band index
-            // (NearDuplicateResolver: they are decided once this commits, in `decide`).
-            var signatureRows: [[String?]] = []
-            var bandRows: [[String?]] = []
-            for (runID, records) in signedRecords {
-                guard let plan = dedup[runID] else { continue }
-                // Once per key: two batches of one shard in one write carry the same keys.
-                var published = Set<NearDuplicateResolver.Key>()
-                let fresh = records.filter {
-                    insertedKeys.contains("\($0.key.run):\($0.key.position):\($0.key.sample)") && published.insert($0.key).inserted
-                }
-                if fresh.isEmpty { continue }
-                let rows = try NearDuplicateResolver.publishRows(
-                    fresh, plan: plan, runOrder: try NearDuplicateResolver.runOrder(runID, connection: connection),
-                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, connection: connection), connection: connection
-                )
-                signatureRows += rows.signatures
-                bandRows += rows.bands
-            }
-            if !signatureRows.isEmpty {
-                try connection.copy(into: "record_signatures", columns: NearDuplicateResolver.signatureColumns, rows: signatureRows)
-                try connection.copy(into: "lsh_bands", columns: NearDuplicateResolver.bandColumns, rows: bandRows)
             }
             var shards = 0
             for (runID, shard, count, worker, attempt) in shardRows {
@@ -222,9 +229,10 @@ public struct RecordWriter: Sendable {
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
             if !decidesLater { try hook?(connection, kept) }
-            return Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus)
+            return (Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus), published)
         }
         guard decidesLater else { return outcome }
+        let publishedByRun = published
 
         // Decide, now that this batch's records are visible to every other reducer. All the
         // batch's kept records are decided, also those an earlier delivery stored (its
@@ -232,14 +240,16 @@ public struct RecordWriter: Sendable {
         let newlyKept = outcome.kept
         let flipped: Set<NearDuplicateResolver.Key> = try await connection.transaction { connection in
             var flipped = Set<NearDuplicateResolver.Key>()
-            var byScope: [String: (plan: DedupPlan, keys: [NearDuplicateResolver.Key])] = [:]
+            var byScope: [String: (plan: DedupPlan, keys: [NearDuplicateResolver.Key], published: [Int64: OrderedDedupEntry<NearDuplicateResolver.Key>])] = [:]
             for (runID, records) in signedRecords {
                 guard let plan = dedup[runID] else { continue }
-                byScope[plan.scope, default: (plan, [])].keys += records.map(\.key)
+                byScope[plan.scope, default: (plan, [], [:])].keys += records.map(\.key)
+                byScope[plan.scope]?.published.merge(publishedByRun[runID] ?? [:]) { first, _ in first }
             }
             for (scope, work) in byScope.sorted(by: { $0.key < $1.key }) {
                 let scopeID = try NearDuplicateResolver.scopeID(scope, connection: connection)
-                flipped.formUnion(try NearDuplicateResolver.decide(work.keys, plan: work.plan, scopeID: scopeID, connection: connection).flipped)
+                flipped.formUnion(try NearDuplicateResolver.decide(
+                    work.keys, published: work.published, plan: work.plan, scopeID: scopeID, connection: connection).flipped)
             }
             let stillKept = newlyKept.filter { !flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
             try hook?(connection, stillKept)
