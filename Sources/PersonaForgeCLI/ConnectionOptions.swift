@@ -20,7 +20,7 @@ struct ConnectionOptions: ParsableArguments {
     static let defaultLLMBaseURL = "http://127.0.0.1:8088/v1"
     static let defaultLLMModel = "smollm2-135m-instruct"
 
-    @Option(help: ArgumentHelp("Redis URL, redis://[:password@]host:port[/db].", discussion: "Env: PERSONAFORGE_REDIS_URL."))
+    @Option(help: ArgumentHelp("Redis URL, redis://[[user]:password@]host:port[/db].", discussion: "Env: PERSONAFORGE_REDIS_URL."))
     var redisURL: String?
 
     @Option(help: ArgumentHelp("PostgreSQL URL or libpq connection string.", discussion: "Env: PERSONAFORGE_DATABASE_URL."))

@@ -4,6 +4,7 @@ import Logging
 import PersonaForgeHTTP
 import PersonaForgeLLM
 import PersonaForgePostgres
+import PersonaForgeQueue
 import PersonaForgeRedis
 import PersonaForgeStore
 
@@ -23,6 +24,9 @@ struct DoctorCommand: AsyncParsableCommand {
 
     @Flag(help: "Skip the test chat completion (checks only that the model is listed).")
     var noCompletion = false
+
+    @Option(help: "Redis key namespace whose keys must be usable (env: PERSONAFORGE_NAMESPACE).")
+    var namespace: String = ProcessInfo.processInfo.environment["PERSONAFORGE_NAMESPACE"] ?? "pf"
 
     func run() async throws {
         let selected = Set((only ?? "redis,postgres,llm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
@@ -51,27 +55,43 @@ struct DoctorCommand: AsyncParsableCommand {
         do {
             configuration = try RedisConfiguration(url: url)
         } catch {
-            report.fail(error.message, fix: "set PERSONAFORGE_REDIS_URL or --redis-url to redis://[:password@]host:port[/db]")
+            report.fail(error.message, fix: "set PERSONAFORGE_REDIS_URL or --redis-url to redis://[[user]:password@]host:port[/db]")
             return
         }
         let redis = RedisConnection(configuration: configuration, logger: Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() })
         do {
             try await redis.send("PING")
-            let info = try await redis.send("INFO", "server").string ?? ""
-            let version = DoctorReport.infoField("redis_version", in: info) ?? "unknown"
-            report.ok("reachable, authenticated, database \(configuration.database), Redis \(version)")
-            if let numbers = Optional(version.split(separator: ".").compactMap { Int($0) }), numbers.count >= 2,
+            // A least-privilege ACL user may not run INFO or CONFIG: not a failure.
+            var version: String?
+            do {
+                version = DoctorReport.infoField("redis_version", in: try await redis.send("INFO", "server").string ?? "") ?? "unknown"
+            } catch where error.serverCode == "NOPERM" {}
+            let user = configuration.username.map { " as user \($0)" } ?? ""
+            report.ok("reachable, authenticated\(user), database \(configuration.database), Redis \(version ?? "version unknown (INFO not permitted for this user)")")
+            if let version, case let numbers = version.split(separator: ".").compactMap({ Int($0) }), numbers.count >= 2,
                (numbers[0], numbers[1]) < (6, 2) {
                 report.fail("Redis \(version) lacks XAUTOCLAIM, which reclaiming shards from dead workers needs",
                             fix: "use Redis 6.2 or newer")
             }
-            let policyReply = try await redis.send("CONFIG", "GET", "maxmemory-policy")
-            if let policy = policyReply.array?.last?.string, policy != "noeviction" {
-                report.warn("maxmemory-policy is \(policy): under memory pressure Redis may evict queued shards",
-                            fix: "set maxmemory-policy noeviction (the coordinator bounds queue depth itself)")
+            let layout = QueueLayout(namespace: namespace)
+            do {
+                try await redis.send("XLEN", layout.shards)
+                report.ok("may use the keys of namespace '\(namespace)' (\(layout.redisKeyPattern))")
+            } catch where error.serverCode == "NOPERM" {
+                report.fail("the Redis user may not use the keys of namespace '\(namespace)' (\(layout.redisKeyPattern)): \(error.message)",
+                            fix: "grant them: ACL SETUSER \(configuration.username ?? "default") \(layout.redisACLRules.joined(separator: " ")) (docs/operations.md, \"Redis ACL\")")
             }
-        } catch where error.serverCode == "ERR" && error.message.contains("CONFIG") {
-            report.ok("CONFIG is disabled on this server (managed Redis); eviction policy not checked")
+            do {
+                let policyReply = try await redis.send("CONFIG", "GET", "maxmemory-policy")
+                if let policy = policyReply.array?.last?.string, policy != "noeviction" {
+                    report.warn("maxmemory-policy is \(policy): under memory pressure Redis may evict queued shards",
+                                fix: "set maxmemory-policy noeviction (the coordinator bounds queue depth itself)")
+                }
+            } catch where error.serverCode == "ERR" && error.message.contains("CONFIG") {
+                report.ok("CONFIG is disabled on this server (managed Redis); eviction policy not checked")
+            } catch where error.serverCode == "NOPERM" {
+                report.ok("CONFIG is not permitted for this user (ACL); eviction policy not checked")
+            }
         } catch {
             report.fail(error.message, fix: DoctorCommand.redisFix(error, configuration: configuration))
         }
@@ -83,7 +103,7 @@ struct DoctorCommand: AsyncParsableCommand {
         case .unreachable, .timeout:
             "start Redis (locally: deploy/local/stack.sh up redis) or point PERSONAFORGE_REDIS_URL at a running one"
         case .authenticationRequired:
-            "put the password in the URL: redis://:PASSWORD@\(configuration.host):\(configuration.port)/\(configuration.database)"
+            "put the user (for a Redis ACL user) and password in the URL: redis://[USER]:PASSWORD@\(configuration.host):\(configuration.port)/\(configuration.database)"
         case .authenticationFailed:
             "check the username/password in PERSONAFORGE_REDIS_URL (percent-encode special characters)"
         case .server where error.message.contains("DB index is out of range"):
@@ -149,6 +169,8 @@ struct DoctorCommand: AsyncParsableCommand {
             "check the user and password in PERSONAFORGE_DATABASE_URL (and pg_hba.conf on the server)"
         case .databaseDoesNotExist:
             "create it (CREATE DATABASE ...) or fix the database name at the end of PERSONAFORGE_DATABASE_URL"
+        case .tlsFailed:
+            "fix sslmode / sslrootcert / the host name in PERSONAFORGE_DATABASE_URL (docs/operations.md, \"PostgreSQL over TLS\")"
         default:
             nil
         }

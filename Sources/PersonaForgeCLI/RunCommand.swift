@@ -53,12 +53,14 @@ struct RunCommand: AsyncParsableCommand {
     private func execute(_ observed: ServiceOptions.Observed) async throws -> ShutdownOutcome {
         let logger = observed.logger
         let layout = service.layout
+        let submission = RunSubmission(configPath: config, name: nil, allowDuplicate: new)
+        let validated = try submission.validate()
         let database = try await connections.openDatabase(logger: logger)
         let control = try await connections.openRedis(logger: logger)
         let runs = RunRepository(connection: database)
 
         let summary: RunSummary
-        switch try await RunSubmission(configPath: config, name: nil, allowDuplicate: new).submit(runs: runs, control: RunControl(redis: control, layout: layout)) {
+        switch try await submission.submit(validated, runs: runs, control: RunControl(redis: control, layout: layout)) {
         case .created(let run):
             summary = run
             print("submitted run \(run.id): \(run.sampleCount) samples in \(run.shardCount) shards")

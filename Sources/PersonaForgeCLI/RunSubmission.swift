@@ -18,41 +18,49 @@ struct RunSubmission {
         case existing(RunSummary)
     }
 
-    func submit(runs: RunRepository, control: RunControl) async throws -> Outcome {
-        // Load through a reader that records every file the config references, so the
-        // run carries them and workers anywhere can rebuild it exactly.
-        let files = LockedBox<[String: String]>([:])
-        let loader = RunConfigLoader(files: { path in
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw SubmissionError(message: FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file")
-            }
-            files.withLock { $0[path] = text }
-            return text
-        })
-        let url = URL(fileURLWithPath: configPath)
-        guard let yamlData = FileManager.default.contents(atPath: url.path), let yaml = String(data: yamlData, encoding: .utf8) else {
-            printToStandardError("error: cannot read the run config '\(configPath)'")
-            throw ExitCode(2)
-        }
-        let baseDirectory = url.deletingLastPathComponent().path
+    /// A config that loaded and passed every check, with the text of every file it
+    /// references. Nothing has been written anywhere yet.
+    struct Validated {
+        let yaml: String
+        let baseDirectory: String
         let loaded: LoadedRun
+        /// Resolved path → text of every file the config references.
+        let bundle: [String: String]
+    }
+
+    /// Reads and validates the config and its files, touching no service: an invalid
+    /// config is reported (every problem, `file:line: message`) and exits 2 before
+    /// anything connects to PostgreSQL or Redis, so nothing is written.
+    func validate() throws -> Validated {
+        // The loader hands over every file it reads, so the run carries them and
+        // workers anywhere can rebuild it exactly.
+        let files = LockedBox<[String: String]>([:])
+        let loader = RunConfigLoader(recording: { path, text in files.withLock { $0[path] = text } })
+        let baseDirectory = URL(fileURLWithPath: configPath).deletingLastPathComponent().path
         do {
-            loaded = try loader.load(yaml: yaml, file: configPath, baseDirectory: baseDirectory)
+            let yaml = try loader.readConfig(atPath: configPath)
+            let loaded = try loader.load(yaml: yaml, file: configPath, baseDirectory: baseDirectory)
+            return Validated(yaml: yaml, baseDirectory: baseDirectory, loaded: loaded, bundle: files.withLock { $0 })
         } catch {
             printToStandardError(error.description)
             printToStandardError("\(configPath): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s") found")
             throw ExitCode(2)
         }
+    }
+
+    /// Stores a validated config as a new run (or finds the same one submitted before).
+    func submit(_ validated: Validated, runs: RunRepository, control: RunControl) async throws -> Outcome {
+        let (yaml, baseDirectory, loaded, bundle) = (validated.yaml, validated.baseDirectory, validated.loaded, validated.bundle)
         let conditionCount: Int
+        let plan: SamplingPlan
         do {
             let sources = try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection)
             conditionCount = try loaded.conditionSpace(postgresSources: sources).count
+            plan = try loaded.samplingPlan(conditionCount: conditionCount)
         } catch {
             printToStandardError("error: \(configPath): \(error)")
             throw ExitCode(2)
         }
-        let plan = try loaded.samplingPlan(conditionCount: conditionCount)
-        let bundle = files.withLock { $0 }
 
         var hashInput = yaml
         for path in bundle.keys.sorted() { hashInput += "\u{0}\(path)\u{0}\(bundle[path]!)" }
@@ -69,6 +77,9 @@ struct RunSubmission {
             configJSON = "{}"
         }
         let id = UUID().uuidString.lowercased()
+        // Redis must take the run's state: a Redis that refuses (an ACL for another
+        // namespace) fails here, before anything is stored.
+        _ = try await control.state(of: id)
         try await runs.insert(.init(
             id: id, namespace: control.layout.namespace, name: name ?? loaded.config.name, configJSON: configJSON, configHash: hash, configYAML: yaml,
             configFile: configPath, baseDirectory: baseDirectory, bundle: bundle, seed: loaded.config.seed,

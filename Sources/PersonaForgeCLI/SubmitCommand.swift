@@ -30,10 +30,12 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = service.logger("personaforge.submit")
+        let submission = RunSubmission(configPath: config, name: name, allowDuplicate: new)
+        // An invalid config exits 2 here, before any connection: nothing is written.
+        let validated = try submission.validate()
         let database = try await connections.openDatabase(logger: logger)
         let redis = try await connections.openRedis(logger: logger)
-        let outcome = try await RunSubmission(configPath: config, name: name, allowDuplicate: new)
-            .submit(runs: RunRepository(connection: database), control: RunControl(redis: redis, layout: service.layout))
+        let outcome = try await submission.submit(validated, runs: RunRepository(connection: database), control: RunControl(redis: redis, layout: service.layout))
         switch outcome {
         case .created(let run):
             printToStandardError("submitted \(run.name): \(run.sampleCount) samples in \(run.shardCount) shards of \(run.shardSize)")

@@ -278,6 +278,8 @@ final class LibpqConnection {
             advice = "Check the user name and password in the database URL (and pg_hba.conf on the server)."
         case .databaseDoesNotExist:
             advice = "Create the database (e.g. `createdb`) or fix the database name in the database URL."
+        case .tlsFailed:
+            advice = tlsAdvice(reason)
         default:
             advice = "Check the database URL and the server's log."
         }
@@ -313,6 +315,13 @@ func classifyConnectionFailure(_ message: String) -> PostgresError.Code {
     if text.contains("database \"") && text.contains("does not exist") {
         return .databaseDoesNotExist
     }
+    let tls = [
+        "ssl error", "certificate verify failed", "does not match host name", "root certificate file",
+        "server does not support ssl", "ssl connection is required", "no encryption", "sslmode value",
+    ]
+    if tls.contains(where: { text.contains($0) }) {
+        return .tlsFailed
+    }
     let authentication = [
         "password authentication failed", "authentication failed", "no password supplied",
         "no pg_hba.conf entry", "role \"", "fe_sendauth",
@@ -329,6 +338,27 @@ func classifyConnectionFailure(_ message: String) -> PostgresError.Code {
         return .unreachable
     }
     return .connectionFailed
+}
+
+/// What to change for a TLS failure, from libpq's message.
+func tlsAdvice(_ message: String) -> String {
+    let text = message.lowercased()
+    if text.contains("does not match host name") {
+        return "The server's certificate does not name the host in the database URL: connect with a name the certificate holds "
+            + "(host=NAME, with hostaddr=IP if NAME does not resolve), or issue the certificate for that name."
+    }
+    if text.contains("certificate verify failed") {
+        return "The server's certificate is not signed by the CA in sslrootcert: point sslrootcert at the CA certificate that signed it "
+            + "(on Kubernetes, the mounted CA Secret)."
+    }
+    if text.contains("root certificate file") {
+        return "sslmode=verify-full needs the CA certificate: set sslrootcert=PATH to a file that exists and is readable."
+    }
+    if text.contains("no encryption") {
+        return "The server's pg_hba.conf admits no unencrypted connection from here: if it requires TLS, add sslmode=verify-full "
+            + "and sslrootcert=CA to the database URL; otherwise add a pg_hba.conf entry for this host."
+    }
+    return "Check sslmode, sslrootcert and the server's TLS settings (ssl, ssl_cert_file, ssl_key_file)."
 }
 
 /// The SQLSTATE the server most likely sent for a classified connection

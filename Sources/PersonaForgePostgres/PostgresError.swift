@@ -17,7 +17,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let authenticationFailed = Code("authenticationFailed")
         /// The database named in the connection string does not exist (SQLSTATE 3D000).
         public static let databaseDoesNotExist = Code("databaseDoesNotExist")
-        /// Connecting failed for another reason (bad connection string, TLS, too many clients, ...).
+        /// TLS failed or was refused: the server's certificate is not signed by the CA
+        /// in `sslrootcert` or does not name the host, the CA file is missing, or the
+        /// client and server disagree on whether to use TLS at all.
+        public static let tlsFailed = Code("tlsFailed")
+        /// Connecting failed for another reason (bad connection string, too many clients, ...).
         public static let connectionFailed = Code("connectionFailed")
         /// The connection broke while a command ran. The command was not retried;
         /// the next call on the connection reconnects.

@@ -30,6 +30,25 @@ public struct QueueLayout: Sendable, Hashable {
     public let workersGroup = "workers"
     public let reducersGroup = "reducers"
 
+    /// Every Redis command PersonaForge sends (coordinator, workers, reducers, `submit`,
+    /// `run`, `runs`, `status`, `doctor`; `get`, `pexpire` and `del` from the lease
+    /// scripts). `AUTH` needs no rule; `doctor` copes without `CONFIG`.
+    public static let redisCommands = [
+        "ping", "info", "select", "multi", "exec", "eval", "get", "set", "del", "pexpire", "hget", "hset", "hdel",
+        "xadd", "xreadgroup", "xack", "xdel", "xlen", "xrange", "xclaim", "xautoclaim", "xpending", "xinfo", "xgroup|create",
+    ]
+
+    /// The keys of this namespace as an ACL key pattern: `pf:{pf}:*`.
+    public var redisKeyPattern: String { "\(prefix):*" }
+
+    /// ACL rules (Redis 6.2+) for a user that may send only ``redisCommands``, only to
+    /// this namespace's keys, and may not subscribe to channels:
+    /// `ACL SETUSER personaforge on >PASSWORD` followed by these, or the same after
+    /// `user personaforge on >PASSWORD` in an ACL file (docs/operations.md, "Redis ACL").
+    public var redisACLRules: [String] {
+        ["resetkeys", "~\(redisKeyPattern)", "resetchannels", "-@all"] + Self.redisCommands.map { "+\($0)" }
+    }
+
     /// `XADD` to the dead-letter stream: the original payload, why, and the original entry id.
     public func deadLetter(payload: [UInt8]?, reason: String, entry: String) -> RedisCommand {
         RedisStreamCommands.xadd(deadLetters, fields: [

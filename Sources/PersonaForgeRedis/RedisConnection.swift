@@ -72,7 +72,7 @@ public actor RedisConnection {
         let reply = RedisConnection.copyReply(raw.assumingMemoryBound(to: redisReply.self))
         freeReplyObject(raw)
         if case .error(let message) = reply {
-            throw RedisConnection.classifyServerError(message)
+            throw RedisConnection.classifyServerError(message, username: configuration.username)
         }
         return reply
     }
@@ -216,15 +216,20 @@ public actor RedisConnection {
         }
     }
 
-    private static func classifyServerError(_ message: String) -> RedisError {
+    private static func classifyServerError(_ message: String, username: String?) -> RedisError {
         if message.hasPrefix("NOAUTH") {
-            return RedisError(.authenticationRequired, "Redis requires a password: put it in the URL, redis://:PASSWORD@host:port/db (server said: \(message))")
+            return RedisError(.authenticationRequired, "Redis requires a password: put it in the URL, redis://[USER]:PASSWORD@host:port/db (server said: \(message))")
         }
         if message.hasPrefix("WRONGPASS") || message.contains("invalid password") || message.contains("invalid username-password") {
             return RedisError(.authenticationFailed, "Redis rejected the username/password in the URL (server said: \(message))")
         }
         if message.contains("AUTH") && (message.contains("no password is set") || message.contains("without any password configured")) {
             return RedisError(.authenticationFailed, "the URL gives a password but this Redis has none configured: remove it from the URL (server said: \(message))")
+        }
+        if message.hasPrefix("NOPERM") {
+            // Still a `.server` error whose serverCode is NOPERM; the hint says what to change.
+            let user = username.map { "'\($0)'" } ?? "'default'"
+            return RedisError(.server, "\(message) (Redis ACL of user \(user): it must allow the keys pf:{NAMESPACE}:* and the commands PersonaForge sends; see docs/operations.md, \"Redis ACL\")")
         }
         return RedisError(.server, message)
     }

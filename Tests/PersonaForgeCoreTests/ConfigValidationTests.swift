@@ -356,6 +356,80 @@ struct ConfigValidationTests {
                 """,
             code: .invalidValue, line: 6, message: "'table' value 'personas; drop table runs' must be a plain SQL identifier"
         ),
+        // Zero and negative sizes.
+        BrokenConfig(
+            label: "zero samples_per_condition",
+            yaml: "name: t\nsamples_per_condition: 0\naxes:\n  - name: persona\n    source: {values: [a]}\n\(validSteps)",
+            code: .invalidValue, line: 2, message: "'samples_per_condition' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "zero max_tokens",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  max_tokens: 0\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "model: 'max_tokens' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "negative timeout_seconds",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  timeout_seconds: -1\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "model: 'timeout_seconds' must be between 0.1 and 3600.0, got -1"
+        ),
+        BrokenConfig(
+            label: "zero demonstrations count",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\ndemonstrations: {file: demos.jsonl, count: 0}\n\(validSteps)",
+            files: ["demos.jsonl": "{\"q\": \"x\"}\n"],
+            code: .invalidValue, line: 5, message: "demonstrations: 'count' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "zero postgres count",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {postgres: {table: p, column: c, count: 0}}\n\(validSteps)",
+            code: .invalidValue, line: 4, message: "'count' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "zero dedup permutations",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\ndedup: {permutations: 0}\n\(validSteps)",
+            code: .invalidValue, line: 5, message: "dedup: 'permutations' must be at least 1, got 0"
+        ),
+        // Numbers past 2^63.
+        BrokenConfig(
+            label: "limit over 2^63",
+            yaml: "name: t\nlimit: 99999999999999999999\naxes:\n  - name: persona\n    source: {values: [a]}\n\(validSteps)",
+            code: .overflow, line: 2, message: "'limit' 99999999999999999999 is larger than 2^63 − 1"
+        ),
+        BrokenConfig(
+            label: "samples × conditions over 2^63",
+            yaml: "name: t\nsamples_per_condition: 3\naxes:\n  - name: persona\n    source: {postgres: {table: p, column: c, count: 4611686018427387904}}\n\(validSteps)",
+            code: .overflow, line: 2, message: "exceeds 2^63 − 1; lower samples_per_condition or shrink an axis"
+        ),
+        // Wrong YAML types.
+        BrokenConfig(
+            label: "axes is a mapping",
+            yaml: "name: t\naxes: {name: persona}\n\(validSteps)",
+            code: .wrongType, line: 2, message: "'axes' must be a non-empty list"
+        ),
+        BrokenConfig(
+            label: "steps is a string",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nsteps: write something\n",
+            code: .wrongType, line: 5, message: "'steps' must be a non-empty list of steps"
+        ),
+        BrokenConfig(
+            label: "model is a list",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel: [a, b]\n\(validSteps)",
+            code: .wrongType, line: 5, message: "model must be a mapping of keys to values"
+        ),
+        BrokenConfig(
+            label: "shard_size is a fraction",
+            yaml: "name: t\nshard_size: 2.5\naxes:\n  - name: persona\n    source: {values: [a]}\n\(validSteps)",
+            code: .wrongType, line: 2, message: "'shard_size' must be an integer, got '2.5'"
+        ),
+        BrokenConfig(
+            label: "the config is a list",
+            yaml: "- name: t\n- axes: []\n",
+            code: .wrongType, line: 1, message: "the run config must be a mapping of keys to values"
+        ),
+        BrokenConfig(
+            label: "NUL in an inline value",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [ok, \"a\\0b\"]}\n\(validSteps)",
+            code: .notText, line: 4, message: "axis 'persona': a value contains a NUL character"
+        ),
     ]
 
     @Test(arguments: catalogue)

@@ -14,7 +14,11 @@
 #      termination grace above its --grace-period, the KEDA trigger on the shard
 #      stream's length (1 per worker) with minReplicaCount 0 and a scale-down
 #      stabilization window of at least the worker grace period,
-#      placeholder-only Secrets, a metrics port with /health
+#      placeholder-only Secrets, the Redis ACL users (default off; personaforge
+#      limited to the namespace's keys and to QueueLayout.redisCommands, read
+#      from the Swift source; keda read-only on the shard stream) and who
+#      authenticates as which, the PostgreSQL CA mounted for verify-full in
+#      production, a metrics port with /health
 #      and /ready probes and prometheus.io annotations on every service, and (for
 #      the production overlay rendered with k8s/components/prometheus-operator) a
 #      ServiceMonitor whose Service selects those pods on that port;
@@ -277,7 +281,8 @@ for so in scaled:
         if not re.fullmatch(r"[^:]+:\{[^}]+\}:shards", md.get("stream", "")):
             err(so, "trigger stream must be NS:{NS}:shards")
         ns = env_cm.get("PERSONAFORGE_NAMESPACE", "pf")
-        if md.get("stream") != f"{ns}:{{{ns}}}:shards":
+        # Every key is pf:{NAMESPACE}:... (QueueLayout); only the hash tag follows the namespace.
+        if md.get("stream") != f"pf:{{{ns}}}:shards":
             err(so, f"trigger stream {md.get('stream')} does not match PERSONAFORGE_NAMESPACE={ns}")
         if "streamLength" not in md or not str(md["streamLength"]).isdigit():
             err(so, "trigger must use streamLength (a number, as a string)")
@@ -300,6 +305,103 @@ for s in secrets.values():
     for k, v in {**s.get("stringData", {}), **s.get("data", {})}.items():
         if "CHANGE_ME" not in str(v):
             err(s, f"example Secret key {k} must hold a CHANGE_ME placeholder, not a value")
+
+# Redis ACL (docs/operations.md, "Redis ACL"): no default user; `personaforge` may
+# use exactly the commands PersonaForge sends (QueueLayout.redisCommands in the
+# Swift source) on the keys of PERSONAFORGE_NAMESPACE only; `keda` may only read
+# the shard stream. Every client authenticates as the user meant for it.
+ns = env_cm.get("PERSONAFORGE_NAMESPACE", "pf")
+layout = open("Sources/PersonaForgeQueue/QueueLayout.swift").read()
+commands = set(re.findall(r'"([^"]+)"', re.search(r"redisCommands = \[(.*?)\]", layout, re.S).group(1)))
+
+def env_secret_key(container, name):
+    for e in container.get("env", []):
+        if e["name"] == name:
+            return e.get("valueFrom", {}).get("secretKeyRef", {}).get("key")
+    return None
+
+def acl_users(args):
+    users, current = {}, None
+    for token in args:
+        if token.startswith("--"):
+            current = [] if token == "--user" else None
+            continue
+        if current is not None:
+            if not current:
+                users[token] = current
+            current.append(token)
+    return {name: rules[1:] for name, rules in users.items()}
+
+redis_sets = [d for d in docs if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "redis"]
+if not redis_sets:
+    errors.append("no Redis StatefulSet")
+for rs in redis_sets:
+    c = rs["spec"]["template"]["spec"]["containers"][0]
+    args = c.get("args", [])
+    if "--requirepass" in args:
+        err(rs, "Redis must use ACL users (--user), not --requirepass: the default user has every right")
+    users = acl_users(args)
+    if users.get("default") != ["off"]:
+        err(rs, f"the Redis default user must be off, got {users.get('default')}")
+    for user, key, patterns, allowed in (
+        ("personaforge", "redis-password", [f"~pf:{{{ns}}}:*"], commands),
+        ("keda", "redis-keda-password", [f"%R~pf:{{{ns}}}:shards"], {"xlen", "ping"}),
+    ):
+        rules = users.get(user)
+        if rules is None:
+            err(rs, f"no ACL user {user}"); continue
+        passwords = [r[1:] for r in rules if r.startswith(">")]
+        var = re.fullmatch(r"\$\((\w+)\)", passwords[0]).group(1) if len(passwords) == 1 and re.fullmatch(r"\$\((\w+)\)", passwords[0]) else None
+        if var is None or env_secret_key(c, var) != key:
+            err(rs, f"ACL user {user}: the password must be one >$(VAR), VAR from Secret key {key}")
+        if rules[:1] != ["on"] or not {"resetkeys", "resetchannels", "-@all"} <= set(rules):
+            err(rs, f"ACL user {user} must be: on, resetkeys, resetchannels, -@all, then its rules")
+        got = [r for r in rules if r.startswith(("~", "%"))]
+        if got != patterns:
+            err(rs, f"ACL user {user}: key patterns {got} must be {patterns} (PERSONAFORGE_NAMESPACE={ns})")
+        plus = {r[1:] for r in rules if r.startswith("+")}
+        if plus != allowed:
+            err(rs, f"ACL user {user}: commands differ from {'QueueLayout.redisCommands' if user == 'personaforge' else 'xlen, ping'}: "
+                    f"missing {sorted(allowed - plus)}, extra {sorted(plus - allowed)}")
+    for probe in ("readinessProbe", "livenessProbe"):
+        if "--user personaforge" not in " ".join(c.get(probe, {}).get("exec", {}).get("command", [])):
+            err(rs, f"{probe}: redis-cli must authenticate as --user personaforge (the default user is off)")
+for obj in docs:
+    spec = pod_spec(obj)
+    for c in (spec or {}).get("containers", []):
+        for e in c.get("env", []):
+            if e["name"] != "PERSONAFORGE_REDIS_URL":
+                continue
+            if not str(e.get("value", "")).startswith("redis://personaforge:$(REDIS_PASSWORD)@") or env_secret_key(c, "REDIS_PASSWORD") != "redis-password":
+                err(obj, f"container {c['name']}: PERSONAFORGE_REDIS_URL must be redis://personaforge:$(REDIS_PASSWORD)@..., REDIS_PASSWORD from redis-password")
+for ta in auths.values():
+    refs = {r.get("parameter"): r for r in ta["spec"].get("secretTargetRef", [])}
+    envs = {r.get("parameter"): r for r in ta["spec"].get("env", [])}
+    if refs.get("password", {}).get("key") != "redis-keda-password":
+        err(ta, "the KEDA trigger's password must be Secret key redis-keda-password (the read-only ACL user keda)")
+    user_env = envs.get("username", {})
+    worker = next((c for d in docs if d["kind"] == "Deployment" for c in d["spec"]["template"]["spec"]["containers"]
+                   if c["name"] == user_env.get("containerName")), None)
+    value = next((e.get("value") for e in (worker or {}).get("env", []) if e["name"] == user_env.get("name")), None)
+    if value != "keda":
+        err(ta, f"the KEDA trigger's username must come from env {user_env.get('name')} of container {user_env.get('containerName')}, set to keda (got {value!r})")
+
+# PostgreSQL over verified TLS (k8s/components/postgres-tls): where the CA Secret is
+# mounted, every container that connects to PostgreSQL mounts it; production must.
+ca_mounted = any(v.get("secret", {}).get("secretName") == "personaforge-postgres-ca"
+                 for d in docs if pod_spec(d) for v in pod_spec(d).get("volumes", []))
+if overlay.startswith("production") and not ca_mounted:
+    errors.append("production must mount the PostgreSQL CA (components/postgres-tls) for sslmode=verify-full")
+if ca_mounted:
+    for obj in docs:
+        spec = pod_spec(obj)
+        if not spec:
+            continue
+        volumes = {v["name"] for v in spec.get("volumes", []) if v.get("secret", {}).get("secretName") == "personaforge-postgres-ca"}
+        for c in spec["containers"]:
+            if any(e["name"] == "PERSONAFORGE_DATABASE_URL" for e in c.get("env", [])):
+                if not any(m["name"] in volumes and m["mountPath"] == "/etc/personaforge/postgres-ca" for m in c.get("volumeMounts", [])):
+                    err(obj, f"container {c['name']}: connects to PostgreSQL but does not mount the CA at /etc/personaforge/postgres-ca")
 
 monitors = [d for d in docs if d["kind"] == "ServiceMonitor"]
 services = [d for d in docs if d["kind"] == "Service"]

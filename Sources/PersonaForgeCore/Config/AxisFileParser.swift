@@ -20,6 +20,10 @@ enum AxisFileParser {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
             if line.allSatisfy(\.isWhitespace) { continue }
+            if line.utf8.contains(0) {
+                report(.notText, lineNumber, "line \(lineNumber) contains a NUL byte, which PostgreSQL cannot store in text; this looks like a binary file")
+                continue
+            }
             switch source.format {
             case .text:
                 values.append(AxisValue(String(line)))
@@ -38,11 +42,20 @@ enum AxisFileParser {
                     report(.missingField, lineNumber, "line \(lineNumber) has no field '\(source.field)'\(hint)")
                     continue
                 }
+                if value.templateText.utf8.contains(0) {
+                    report(.notText, lineNumber, "line \(lineNumber): the value of '\(source.field)' contains a NUL character (\\u0000), which PostgreSQL cannot store in text; remove it")
+                    continue
+                }
                 var fields: [String: String] = [:]
                 var complete = true
                 for name in source.fields {
                     guard let extra = object[name] else {
                         report(.missingField, lineNumber, "line \(lineNumber) has no field '\(name)' listed in 'fields'")
+                        complete = false
+                        continue
+                    }
+                    if extra.templateText.utf8.contains(0) {
+                        report(.notText, lineNumber, "line \(lineNumber): field '\(name)' contains a NUL character (\\u0000), which PostgreSQL cannot store in text; remove it")
                         complete = false
                         continue
                     }

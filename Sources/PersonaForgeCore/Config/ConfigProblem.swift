@@ -24,6 +24,12 @@ public struct ConfigProblem: Sendable, Hashable, Codable, CustomStringConvertibl
         case unsupportedTemplateFeature
         case invalidSchema
         case invalidPattern
+        /// A file or line over ``InputLimits``.
+        case tooLarge
+        /// Not text: invalid UTF-8 or a NUL byte.
+        case notText
+        /// An explicit key, an alias in a key, or aliases that expand too far.
+        case yamlAliases
     }
 
     /// The kind of problem.

@@ -9,6 +9,8 @@ public struct RunConfigParser: Sendable {
     public let file: String
     /// Directory that relative paths in the config are resolved against.
     public let baseDirectory: String
+    /// Bounds what YAML aliases may add (``InputLimits/aliasBytes``).
+    public let limits: InputLimits
 
     static let topLevelKeys = [
         "name", "description", "seed", "samples_per_condition", "limit", "shard_size",
@@ -17,9 +19,10 @@ public struct RunConfigParser: Sendable {
     static let reservedNames: Set<String> = ["steps", "demos", "sample_index"]
 
     /// Creates a parser for the config at `file`.
-    public init(file: String, baseDirectory: String) {
+    public init(file: String, baseDirectory: String, limits: InputLimits = .standard) {
         self.file = file
         self.baseDirectory = baseDirectory
+        self.limits = limits
     }
 
     /// Parses `yaml`. Returns a best-effort config (defaults where something was
@@ -27,10 +30,33 @@ public struct RunConfigParser: Sendable {
     /// config is nil only when the text is not a YAML mapping at all.
     public func parse(_ yaml: String) -> (config: RunConfig?, problems: [ConfigProblem]) {
         var reader = ConfigNodeReader(file: file)
+        // Aliases in keys would be expanded while composing: refused from the text.
+        switch YAMLAliasGuard.complexKey(in: yaml) {
+        case .explicitKey(let line):
+            reader.report(.yamlAliases, line: line, "explicit mapping keys ('? key') are not used in a run config; write 'key: value'")
+            return (nil, reader.problems)
+        case .aliasInKey(let line):
+            reader.report(.yamlAliases, line: line, "a YAML alias (*name) is used in a mapping key; keys in a run config are plain names")
+            return (nil, reader.problems)
+        case nil:
+            break
+        }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
+            let parser = try Parser(yaml: yaml)
+            guard let node = try parser.singleRoot() else {
                 reader.report(.missingKey, line: 1, "the run config is empty; start from an example in config/")
+                return (nil, reader.problems)
+            }
+            // The parser owns the anchors that tell an alias from the node it names.
+            let expansion = withExtendedLifetime(parser) { YAMLAliasGuard.expansion(of: node, limits: limits) }
+            if let expansion {
+                let alias = expansion.anchor.isEmpty ? "" : " (alias *\(expansion.anchor) here)"
+                if expansion.depth > YAMLAliasGuard.maxDepth {
+                    reader.report(.yamlAliases, line: expansion.line, "with its YAML aliases expanded the run config nests more than \(YAMLAliasGuard.maxDepth) levels deep\(alias); write the values out")
+                } else {
+                    reader.report(.yamlAliases, line: expansion.line, "YAML aliases expand the run config by more than \(InputLimits.describe(bytes: limits.aliasBytes))\(alias), as a YAML bomb does; write the values out or put them in an axis file")
+                }
                 return (nil, reader.problems)
             }
             root = node
@@ -90,7 +116,7 @@ public struct RunConfigParser: Sendable {
 
     private func parseAxes(_ node: Node, reader: inout ConfigNodeReader) -> [AxisConfig] {
         guard case .sequence(let sequence) = node, !sequence.isEmpty else {
-            reader.report(.wrongType, line: ConfigNodeReader.line(node), "'axes' must be a non-empty list, e.g.\n  axes:\n    - name: persona\n      source: {file: data/personas-sample.jsonl, field: persona}")
+            reader.report(.wrongType, line: ConfigNodeReader.line(node), "'axes' must be a non-empty list of axes, e.g. axes: [{name: persona, source: {file: data/personas-sample.jsonl, field: persona}}]")
             return []
         }
         var axes: [AxisConfig] = []
@@ -157,6 +183,10 @@ public struct RunConfigParser: Sendable {
         var values: [AxisValue] = []
         var fieldNames: Set<String>?
         for item in sequence {
+            if case .scalar(let scalar) = item, scalar.string.utf8.contains(0) {
+                reader.report(.notText, line: ConfigNodeReader.line(item), "axis '\(axis)': a value contains a NUL character (\\0), which PostgreSQL cannot store in text; remove it")
+                continue
+            }
             switch item {
             case .scalar(let scalar):
                 values.append(AxisValue(scalar.string))
@@ -171,6 +201,10 @@ public struct RunConfigParser: Sendable {
                     let keyName = key.string ?? ""
                     guard case .scalar(let scalar) = value else {
                         reader.report(.wrongType, line: ConfigNodeReader.line(value), "axis '\(axis)': field '\(keyName)' must be a string or number")
+                        continue
+                    }
+                    if scalar.string.utf8.contains(0) {
+                        reader.report(.notText, line: ConfigNodeReader.line(value), "axis '\(axis)': field '\(keyName)' contains a NUL character (\\0), which PostgreSQL cannot store in text; remove it")
                         continue
                     }
                     if keyName == "value" { text = scalar.string } else {
