@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "personaforge", targets: ["PersonaForgeCLI"]),
         .executable(name: "personaforge-bench", targets: ["PersonaForgeBench"]),
+        .executable(name: "personaforge-stub", targets: ["PersonaForgeStub"]),
         .library(name: "PersonaForgeCore", targets: ["PersonaForgeCore"]),
     ],
     dependencies: [
@@ -95,7 +96,7 @@ let package = Package(
         // MARK: Edges built on the wrappers
         .target(
             name: "PersonaForgeLLM",
-            dependencies: ["PersonaForgeHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeHTTP", "PersonaForgeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -163,9 +164,12 @@ let package = Package(
         // Benchmarks of MinHash, LSH and the PostgreSQL band index; run with `swift build -c release`.
         .executableTarget(
             name: "PersonaForgeBench",
-            dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+
+        // An instant OpenAI-compatible server (epoll, one thread) for benchmarks and load tests.
+        .executableTarget(name: "PersonaForgeStub", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore", "PersonaForgeCompression"], swiftSettings: swiftSettings),
@@ -206,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "PersonaForgePipelineTests",
             dependencies: ["PersonaForgeCLI", "PersonaForgeCore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeHTTP",
-                           "PersonaForgeReducer", "PersonaForgeStore", "PersonaForgeTestSupport",
+                           "PersonaForgeReducer", "PersonaForgeStore", "PersonaForgeQueue", "PersonaForgeTestSupport",
                            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),

@@ -32,7 +32,14 @@ struct BenchmarkMain {
             print("personaforge-bench [--corpus FILE.jsonl --field text] [--docs N] [--words N] [--ngram N] "
                 + "[--num-perm K] [--threshold T] [--repetitions R] [--memory-records N] [--json]\n"
                 + "personaforge-bench --postgres-records N [--database-url URL] [--threshold T] [--num-perm K] "
-                + "[--batch N] [--probe N] [--writers N] [--keep] [--json]")
+                + "[--batch N] [--probe N] [--writers N] [--keep] [--json]\n"
+                + "personaforge-bench --end-to-end N [--database-url URL] [--workers 2] [--concurrency 32] [--reducers 1] "
+                + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
+                + "[--redis-fsync everysec] [--json]")
+            return
+        }
+        if let records = options["end-to-end"] {
+            try await runEndToEnd(records: Int(records)!, options: options, json: flags.contains("json"))
             return
         }
         if let records = options["postgres-records"] {
@@ -137,6 +144,58 @@ struct BenchmarkMain {
             }
         }
         if sink == 42 { print("") }  // keeps the ceiling loop from being optimized away
+    }
+
+    /// `--end-to-end N`: ``EndToEndBenchmark``; prints a table (or JSON lines) of
+    /// records/s and CPU µs per record by role, dedup on against dedup off.
+    static func runEndToEnd(records: Int, options: [String: String], json: Bool) async throws {
+        guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
+            fatalError("--end-to-end needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+        }
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let benchmark = EndToEndBenchmark(
+            databaseURL: url, records: records, workers: Int(options["workers"] ?? "2")!,
+            concurrency: Int(options["concurrency"] ?? "32")!, reducers: Int(options["reducers"] ?? "1")!,
+            rounds: Int(options["rounds"] ?? "2")!, shardSize: Int(options["shard-size"] ?? "100")!,
+            nearDuplicatePercent: Int(options["near-duplicate-percent"] ?? "20")!, words: Int(options["words"] ?? "80")!,
+            personasFile: options["personas"], redisFsync: options["redis-fsync"] ?? "everysec", binaries: binaries)
+        let measurements: [EndToEndBenchmark.Measurement]
+        do {
+            measurements = try await benchmark.run()
+        } catch {
+            FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        let roles = measurements.first?.cpu.map(\.role) ?? []
+        if json {
+            for m in measurements {
+                var object: [String: Any] = ["dedup": m.dedup, "records": m.records, "kept": m.kept, "duplicates": m.duplicates,
+                                             "seconds": m.seconds, "records_per_s": m.perSecond]
+                for (role, seconds) in m.cpu { object["cpu_us_per_record_\(role)"] = seconds / Double(m.records) * 1e6 }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+            return
+        }
+        print("end to end: \(records) records per run, \(benchmark.workers) workers × concurrency \(benchmark.concurrency), "
+            + "\(benchmark.reducers) reducer(s), shards of \(benchmark.shardSize), stub texts of \(benchmark.words) words "
+            + "(\(benchmark.nearDuplicatePercent) % near-duplicate families), Redis appendfsync \(benchmark.redisFsync)")
+        print("CPU µs per record by process, in the window from submission to the last record stored:")
+        let header = ["dedup", "records", "kept", "dup", "seconds", "rec/s"] + roles + ["total"]
+        print(header.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        for m in measurements {
+            let perRecord = m.cpu.map { String(format: "%.0f", $0.seconds / Double(m.records) * 1e6) }
+            let cells = [m.dedup ? "on" : "off", String(m.records), String(m.kept), String(m.duplicates),
+                         String(format: "%.2f", m.seconds), String(format: "%.0f", m.perSecond)]
+                + perRecord + [String(format: "%.0f", m.totalCPU / Double(m.records) * 1e6)]
+            print(cells.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        }
+        let on = measurements.filter(\.dedup), off = measurements.filter { !$0.dedup }
+        if !on.isEmpty, !off.isEmpty {
+            let onRate = Double(on.reduce(0) { $0 + $1.records }) / on.reduce(0) { $0 + $1.seconds }
+            let offRate = Double(off.reduce(0) { $0 + $1.records }) / off.reduce(0) { $0 + $1.seconds }
+            print(String(format: "dedup on %.0f records/s, off %.0f records/s: on/off = %.2f×", onRate, offRate, onRate / offRate))
+        }
     }
 
     /// Resident bytes per record of an in-memory index holding `records` random signatures.

@@ -1,9 +1,27 @@
 import Foundation
-import PersonaForgeCore
+public import PersonaForgeCore
 
-/// Encodes the messages that travel through Redis streams (JSON in field `d`).
+/// Encodes the messages that travel through Redis streams, in field `d`: shard
+/// descriptors as JSON, result batches in ``ResultBatchCodec``'s binary form.
 public enum QueueCodec {
     public static let field = "d"
+
+    /// A result batch for the results stream (binary, ``ResultBatchCodec``).
+    public static func encodeBatch(_ batch: ResultBatch) -> [UInt8] {
+        ResultBatchCodec.encode(batch)
+    }
+
+    /// A result batch from the results stream: the binary form, or the JSON form
+    /// workers before the binary codec pushed (still decoded after an upgrade).
+    public static func decodeBatch(from bytes: [UInt8]?) throws -> ResultBatch {
+        guard let bytes else { throw QueueMessageError(message: "stream entry has no '\(field)' field") }
+        guard ResultBatchCodec.isBinary(bytes) else { return try decode(ResultBatch.self, from: bytes) }
+        do {
+            return try ResultBatchCodec.decode(bytes)
+        } catch {
+            throw QueueMessageError(message: "undecodable ResultBatch message: \(error)")
+        }
+    }
 
     public static func encode<Message: Encodable>(_ message: Message) throws -> [UInt8] {
         let encoder = JSONEncoder()

@@ -114,7 +114,7 @@ public struct Reducer: Sendable {
         var garbage: [RedisStreamEntry] = []
         for entry in entries {
             do {
-                batches.append(try QueueCodec.decode(ResultBatch.self, from: entry[QueueCodec.field]))
+                batches.append(try QueueCodec.decodeBatch(from: entry[QueueCodec.field]))
             } catch {
                 garbage.append(entry)
                 logger.error("undecodable result batch moved to the dead-letter stream", metadata: ["entry": "\(entry.id)", "error": "\(error)"])

@@ -16,6 +16,7 @@ public enum PersonaForgeSchema {
         redisIncarnationSchema,
         compactBandIndexSchema,
         orderedDedupSchema,
+        lz4ToastSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

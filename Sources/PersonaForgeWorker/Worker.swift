@@ -197,7 +197,7 @@ public struct Worker: Sendable {
     /// the shard is put back instead. A crash after the `XADD` and before the `XACK`
     /// only makes the shard run again, and the reducer stores its batch once.
     private func push(_ batch: ResultBatch, of entry: RedisStreamEntry, shutdown: ShutdownSignal) async throws {
-        let add = RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, try QueueCodec.encode(batch))])
+        let add = RedisStreamCommands.xadd(layout.results, fields: [(QueueCodec.field, QueueCodec.encodeBatch(batch))])
         var refusals = 0
         while true {
             let refusal: RedisError

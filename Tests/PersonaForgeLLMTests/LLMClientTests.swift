@@ -98,6 +98,42 @@ import Testing
         #expect((object["response_format"] as? [String: String])?["type"] == "json_object")
     }
 
+    @Test func requestJSONEscapesEveryStringAndKeepsNumbersExact() throws {
+        let hostile = "quote \" backslash \\ newline \n tab \t cr \r bell \u{7} nul \u{0} slash / emoji 🧪 é \u{2028}"
+        let request = ChatCompletionRequest(
+            model: "m/\"x\"", messages: [.system(hostile), .user("")], temperature: 0.7, topP: 1, maxTokens: 256, count: 3,
+            seed: UInt64.max, stop: ["\n\n", "\""],
+            responseFormat: .jsonSchema(name: "q\"", schema: #"{"type":"object","required":["a/b"]}"#))
+        for bytes in [try request.encoded(), try request.encodedAsCompletion()] {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            #expect(object["model"] as? String == "m/\"x\"")
+            #expect(object["temperature"] as? Double == 0.7)
+            #expect(object["top_p"] as? Double == 1)
+            #expect(object["max_tokens"] as? Int == 256)
+            #expect(object["n"] as? Int == 3)
+            #expect((object["seed"] as? NSNumber)?.uint64Value == UInt64.max)
+            #expect(object["stop"] as? [String] == ["\n\n", "\""])
+            let format = try #require(object["response_format"] as? [String: Any])
+            let schema = try #require(format["json_schema"] as? [String: Any])
+            #expect(schema["name"] as? String == "q\"")
+            #expect((schema["schema"] as? [String: Any])?["required"] as? [String] == ["a/b"])
+        }
+        let chat = try #require(try JSONSerialization.jsonObject(with: Data(request.encoded())) as? [String: Any])
+        let messages = try #require(chat["messages"] as? [[String: String]])
+        #expect(messages == [["role": "system", "content": hostile], ["role": "user", "content": ""]])
+        let completion = try #require(try JSONSerialization.jsonObject(with: Data(request.encodedAsCompletion())) as? [String: Any])
+        #expect(completion["prompt"] as? String == hostile + "\n\n\n")
+        #expect(throws: (any Error).self) {
+            try ChatCompletionRequest(model: "m", messages: [.user("x")], temperature: .nan).encoded()
+        }
+        // Keys in sorted order, as JSONSerialization wrote them (stable bodies).
+        let options = try ChatCompletionRequest(
+            model: "m", messages: [.user("u")], temperature: 0.5, topP: 0.9, maxTokens: 9, count: 2, seed: 42, stop: ["."],
+            responseFormat: .jsonObject).encodedAsCompletion()
+        #expect(String(decoding: options, as: UTF8.self)
+            == #"{"max_tokens":9,"model":"m","n":2,"prompt":"u\n","response_format":{"type":"json_object"},"seed":42,"stop":["."],"temperature":0.5,"top_p":0.9}"#)
+    }
+
     @Test func apiKeyNeverPrints() {
         let endpoint = LLMEndpoint(baseURL: "http://x/v1", model: "m", apiKey: APIKey("sk-very-secret\n"))
         #expect(!"\(endpoint)".contains("sk-very-secret"))

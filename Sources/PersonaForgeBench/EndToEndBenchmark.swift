@@ -1,0 +1,206 @@
+import Foundation
+import Logging
+import PersonaForgePostgres
+import PersonaForgeStore
+import PersonaForgeTestSupport
+
+/// A distributed run end to end, as a user starts it: a coordinator, reducers and
+/// workers (the real `personaforge` binary, one process each) against
+/// `personaforge-stub` (an instant OpenAI-compatible server), a private redis-server
+/// configured as production runs it, and the PostgreSQL database of `databaseURL` (use
+/// a scratch database: the roles work on every active run in it).
+///
+/// The roles are started once; then runs of `records` records are submitted one after
+/// the other, alternating dedup on and dedup off for `rounds` rounds, so both are
+/// measured side by side on the same processes. For each run it reports the wall time
+/// from submission until every record is stored (the reducer's counters, polled every
+/// 20 ms), and the CPU seconds every process spent in that window, per record.
+struct EndToEndBenchmark {
+    var databaseURL: String
+    var records: Int
+    var workers: Int
+    var concurrency: Int
+    var reducers: Int
+    var rounds: Int
+    var shardSize: Int
+    var nearDuplicatePercent: Int
+    var words: Int
+    var personasFile: String?
+    var redisFsync: String
+    var binaries: URL
+
+    struct Measurement {
+        var dedup: Bool
+        var records: Int64
+        var kept: Int64
+        var duplicates: Int64
+        var seconds: Double
+        var cpu: [(role: String, seconds: Double)]
+        var perSecond: Double { Double(records) / seconds }
+        var totalCPU: Double { cpu.reduce(0) { $0 + $1.seconds } }
+    }
+
+    func run() async throws -> [Measurement] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let personaforge = binaries.appendingPathComponent("personaforge").path
+        let stubPath = binaries.appendingPathComponent("personaforge-stub").path
+        for path in [personaforge, stubPath] where !FileManager.default.isExecutableFile(atPath: path) {
+            throw TestSupportError("\(path) not found: build it first (swift build -c release)")
+        }
+
+        // The stub, on a free port.
+        let stubPort = try Loopback.freePort()
+        let stub = try ChildProcess(
+            [stubPath, "--port", String(stubPort), "--words", String(words),
+             "--near-duplicate-percent", String(nearDuplicatePercent)],
+            logPath: directory.appendingPathComponent("stub.log").path)
+        try Loopback.waitUntilListening(port: stubPort)
+
+        // Redis as deploy/compose.yaml and k8s run it (append-only file), on a free port.
+        let redis = try RedisServerProcess(persistent: true, fsync: redisFsync)
+        guard let redisPID = redis.pid else { throw TestSupportError("redis-server did not start") }
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["PERSONAFORGE_REDIS_URL"] = redis.url
+        environment["PERSONAFORGE_DATABASE_URL"] = databaseURL
+        environment["PERSONAFORGE_LLM_BASE_URL"] = "http://127.0.0.1:\(stubPort)/v1"
+        environment["PERSONAFORGE_LLM_MODEL"] = "stub"
+        environment["PERSONAFORGE_METRICS_PORT"] = "0"
+
+        func command(_ arguments: [String]) throws -> String {
+            let output = directory.appendingPathComponent("command-\(UUID().uuidString.prefix(6)).out").path
+            let process = try ChildProcess([personaforge] + arguments, environment: environment, logPath: output,
+                                           errorPath: directory.appendingPathComponent("commands.err").path)
+            var status: Int32 = 0
+            if let pid = process.pid { waitpid(pid, &status, 0) }
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard status == 0 else {
+                let errors = (try? String(contentsOfFile: directory.appendingPathComponent("commands.err").path, encoding: .utf8)) ?? ""
+                throw TestSupportError("personaforge \(arguments.joined(separator: " ")) failed:\n\(errors)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        _ = try command(["migrate"])
+        try writeInputs(in: directory)
+
+        // The roles, started once for every run.
+        var roles: [(role: String, process: ChildProcess)] = []
+        func start(_ role: String, _ arguments: [String]) throws {
+            let log = directory.appendingPathComponent("\(role)-\(roles.count).log").path
+            roles.append((role, try ChildProcess([personaforge] + arguments, environment: environment, logPath: log)))
+        }
+        try start("coordinator", ["coordinator"])
+        for _ in 0..<reducers { try start("reducer", ["reducer"]) }
+        for _ in 0..<workers { try start("worker", ["worker", "--concurrency", String(concurrency)]) }
+        defer { for (_, process) in roles { process.terminate(signal: SIGKILL) } }
+
+        var logger = Logger(label: "personaforge-bench")
+        logger.logLevel = .warning
+        let connection = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        let repository = RunRepository(connection: connection)
+        // The PostgreSQL server's processes: the postmaster is our backend's parent.
+        guard let postmaster = ProcessCPU.parent(of: pid_t(try await connection.backendProcessID())) else {
+            throw TestSupportError("cannot find the PostgreSQL server's processes (is it on another machine?)")
+        }
+
+        func cpuByRole() -> [String: Double] {
+            var totals = [String: Double]()
+            for (role, process) in roles {
+                guard let pid = process.pid, let seconds = ProcessCPU.seconds(of: pid) else { continue }
+                totals[role, default: 0] += seconds
+            }
+            totals["postgres"] = ProcessCPU.seconds(ofTree: postmaster)
+            totals["redis"] = ProcessCPU.seconds(of: redisPID) ?? 0
+            totals["stub"] = stub.pid.flatMap { ProcessCPU.seconds(of: $0) } ?? 0
+            return totals
+        }
+
+        var measurements: [Measurement] = []
+        // One warm-up run (connections, caches, the first shards' planning) not reported.
+        for (index, dedup) in ([true] + (0..<rounds).flatMap { _ in [true, false] }).enumerated() {
+            let warmUp = index == 0
+            let config = try writeConfig(in: directory, dedup: dedup, records: warmUp ? min(records, 2_000) : records, name: "e2e-\(index)")
+            let runID = try command(["submit", "--new", config]).split(separator: "\n").last.map(String.init) ?? ""
+            let startCPU = cpuByRole()
+            let start = Stopwatch.now()
+            var summary: RunSummary?
+            while true {
+                summary = try await repository.summary(id: runID)
+                guard let current = summary else { throw TestSupportError("run \(runID) is not in the database") }
+                if current.accounted >= current.sampleCount || !current.state.isActive { break }
+                for (role, process) in roles where !process.isRunning {
+                    throw TestSupportError("the \(role) exited during the benchmark (logs in \(directory.path))")
+                }
+                if Stopwatch.now() - start > 900 { throw TestSupportError("run \(runID) did not finish in 15 minutes") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let seconds = Stopwatch.now() - start
+            let endCPU = cpuByRole()
+            guard let done = summary, !warmUp else { continue }
+            let order = ["coordinator", "worker", "reducer", "postgres", "redis", "stub"]
+            measurements.append(Measurement(
+                dedup: dedup, records: done.accounted, kept: done.kept, duplicates: done.duplicate, seconds: seconds,
+                cpu: order.map { ($0, (endCPU[$0] ?? 0) - (startCPU[$0] ?? 0)) }))
+            // Let the coordinator mark it completed before the next one starts.
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        await connection.close()
+        return measurements
+    }
+
+    private func writeInputs(in directory: URL) throws {
+        let personas: String
+        if let personasFile {
+            personas = try String(contentsOfFile: personasFile, encoding: .utf8)
+        } else {
+            personas = Self.generatedPersonas(count: 5_000)
+        }
+        try personas.write(to: directory.appendingPathComponent("personas.jsonl"), atomically: true, encoding: .utf8)
+        let topics = (0..<200).map { "topic number \($0) of the benchmark" }.joined(separator: "\n") + "\n"
+        try topics.write(to: directory.appendingPathComponent("topics.txt"), atomically: true, encoding: .utf8)
+    }
+
+    private func writeConfig(in directory: URL, dedup: Bool, records: Int, name: String) throws -> String {
+        let yaml = """
+            name: \(name)-dedup-\(dedup ? "on" : "off")
+            seed: 7
+            limit: \(records)
+            shard_size: \(shardSize)
+            axes:
+              - name: persona
+                source:
+                  file: personas.jsonl
+                  field: persona
+              - name: topic
+                source:
+                  file: topics.txt
+            model:
+              name: stub
+              max_tokens: 200
+              timeout_seconds: 30
+            steps:
+              - name: text
+                user: "Write a short text about {{topic}} for this person: {{persona}}"
+            filters:
+              min_chars: 30
+            dedup:
+              enabled: \(dedup)
+            """
+        let path = directory.appendingPathComponent("\(name).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Persona-like JSONL lines when no Persona Hub file is given.
+    static func generatedPersonas(count: Int) -> String {
+        let roles = ["nurse", "carpenter", "historian", "chemist", "teacher", "pilot", "farmer", "librarian", "coder", "chef"]
+        let places = ["Lagos", "Lima", "Oslo", "Pune", "Kyoto", "Quito", "Tunis", "Hanoi", "Perth", "Accra"]
+        let interests = ["chess", "birds", "jazz", "rowing", "poetry", "trains", "orchids", "maps", "tea", "astronomy"]
+        return (0..<count).map { i in
+            "{\"persona\": \"A \(roles[i % 10]) from \(places[(i / 10) % 10]) who loves \(interests[(i / 100) % 10]) (#\(i))\"}"
+        }.joined(separator: "\n") + "\n"
+    }
+}
