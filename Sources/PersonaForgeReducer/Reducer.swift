@@ -33,7 +33,6 @@ public struct Reducer: Sendable {
     public let writer: RecordWriter
     public let layout: QueueLayout
     public let settings: ReducerSettings
-    public let stage: any ReductionStage
     public let logger: Logger
     /// Live diversity of the kept records this reducer inserts (nil: off).
     public let liveDiversity: LiveDiversityTracker?
@@ -48,14 +47,13 @@ public struct Reducer: Sendable {
 
     public init(
         redis: RedisConnection, writer: RecordWriter, layout: QueueLayout, settings: ReducerSettings,
-        stage: any ReductionStage = PassThroughStage(), liveDiversity: LiveDiversitySettings? = LiveDiversitySettings(), logger: Logger,
+        liveDiversity: LiveDiversitySettings? = LiveDiversitySettings(), logger: Logger,
         metrics: ReducerMetrics = ReducerMetrics(factory: NOOPMetricsHandler.instance), heartbeat: Heartbeat = Heartbeat(name: "reducer")
     ) {
         self.redis = redis
         self.writer = writer
         self.layout = layout
         self.settings = settings
-        self.stage = stage
         self.logger = logger
         self.liveDiversity = liveDiversity.map { LiveDiversityTracker(reducer: settings.name, settings: $0, logger: logger) }
         self.metrics = metrics
@@ -120,16 +118,15 @@ public struct Reducer: Sendable {
                 logger.error("undecodable result batch moved to the dead-letter stream", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
             }
         }
-        let reduced = try await stage.reduce(batches)
         var dedup: [String: DedupPlan] = [:]
-        for runID in Set(reduced.map(\.shard.runID)) {
+        for runID in Set(batches.map(\.shard.runID)) {
             if let plan = try await dedupPlan(for: runID) { dedup[runID] = plan }
         }
         let clock = ContinuousClock()
         let writeStarted = clock.now
         let outcome: RecordWriter.Outcome
         do {
-            outcome = try await writer.write(reduced, dedup: dedup, hook: liveDiversity?.transactionHook())
+            outcome = try await writer.write(batches, dedup: dedup, hook: liveDiversity?.transactionHook())
             liveDiversity?.committed()
         } catch {
             liveDiversity?.rolledBack()

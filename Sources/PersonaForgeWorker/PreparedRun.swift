@@ -3,14 +3,15 @@ import PersonaForgeCore
 import PersonaForgeStore
 
 /// A run rebuilt from what `submit` stored, with everything a shard needs compiled
-/// once: the condition space, the sampling plan, filters and schema validators.
+/// once: the condition space, the sampling plan, and each step's ``OutputCurator``
+/// (filters, JSON extraction, schema).
 struct PreparedRun: Sendable {
     let id: String
     let loaded: LoadedRun
     let space: ConditionSpace
     let plan: SamplingPlan
-    let filter: LocalFilter
-    let validators: [String: JSONSchemaValidator]
+    /// Step name → the curator of its outputs.
+    let curators: [String: OutputCurator]
     let hasher: MinHasher?
     /// The step whose output is signed for dedup.
     let dedupStep: String?
@@ -20,12 +21,10 @@ struct PreparedRun: Sendable {
         id = stored.id
         space = try loaded.conditionSpace(postgresSources: try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection))
         plan = try loaded.samplingPlan(conditionCount: space.count)
-        filter = try LocalFilter(settings: loaded.config.filters)
-        var validators: [String: JSONSchemaValidator] = [:]
-        for step in loaded.config.steps {
-            if let schema = step.jsonSchema { validators[step.name] = JSONSchemaValidator(schema: schema) }
-        }
-        self.validators = validators
+        let filter = try LocalFilter(settings: loaded.config.filters)
+        var curators: [String: OutputCurator] = [:]
+        for step in loaded.config.steps { curators[step.name] = OutputCurator(step: step, filter: filter) }
+        self.curators = curators
         let dedup = loaded.config.dedup
         hasher = dedup.enabled
             ? MinHasher(parameters: try MinHashParameters(ngramSize: dedup.ngram, permutationCount: dedup.permutations, seed: dedup.effectiveSeed(runSeed: loaded.config.seed)))

@@ -6,7 +6,7 @@ import PersonaForgeSupport
 
 /// Turns one shard into one result batch: decode every sample position to its
 /// condition, run the steps through the LLM (samples concurrently, steps in order),
-/// parse and filter, sign kept records with MinHash. Every sample ends in exactly one
+/// curate each output (``OutputCurator``), sign kept records with MinHash. Every sample ends in exactly one
 /// record: kept, filtered (with the reject reason) or failed (with the failure class).
 struct ShardProcessor: Sendable {
     let caller: LLMCaller
@@ -85,30 +85,21 @@ struct ShardProcessor: Sendable {
                 guard let choice = completion.choices.first else {
                     return record(.failed, reason: FailureClass.llmInvalidResponse.rawValue, detail: "step '\(step.config.name)': no choices", finishReason: nil)
                 }
-                let text = choice.content.trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = choice.content.trimmingWhitespace()
                 steps.append(GeneratedRecord.Step(
                     name: step.config.name, text: text, finishReason: choice.finishReason.name,
                     promptTokens: completion.promptTokens, completionTokens: completion.completionTokens
                 ))
-                if case .reject(let reason, let detail) = run.filter.verdict(text: text, finishReason: choice.finishReason.name) {
+                // One curation path (docs/curation.md): filters, JSON extraction and schema.
+                guard let curator = run.curators[step.config.name] else {
+                    return record(.failed, reason: FailureClass.llmInvalidResponse.rawValue, detail: "step '\(step.config.name)' has no curator", finishReason: nil)
+                }
+                switch curator.curate(text: text, finishReason: choice.finishReason.name) {
+                case .reject(let reason, let detail):
                     return record(.filtered, reason: reason.rawValue, detail: "step '\(step.config.name)': \(detail)", finishReason: choice.finishReason.name)
+                case .keep(let output):
+                    outputs[step.config.name] = output
                 }
-                var json: JSONValue?
-                if step.config.output == .json {
-                    switch JSONOutputParser.parse(text) {
-                    case .failure(let error):
-                        return record(.filtered, reason: RejectReason.invalidJSON.rawValue, detail: "step '\(step.config.name)': \(error.message)", finishReason: choice.finishReason.name)
-                    case .success(let value):
-                        json = value
-                        if let validator = run.validators[step.config.name] {
-                            let violations = validator.validate(value)
-                            if !violations.isEmpty {
-                                return record(.filtered, reason: RejectReason.schemaViolation.rawValue, detail: "step '\(step.config.name)': " + violations.prefix(3).joined(separator: "; "), finishReason: choice.finishReason.name)
-                            }
-                        }
-                    }
-                }
-                outputs[step.config.name] = StepOutput(text: text, json: json)
                 if index == run.loaded.renderer.steps.count - 1 {
                     return record(.kept, reason: nil, detail: nil, finishReason: choice.finishReason.name)
                 }

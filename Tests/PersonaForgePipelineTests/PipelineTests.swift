@@ -232,7 +232,8 @@ import Testing
             return result
         }
         #expect(counts.records == 24)
-        #expect(try await statuses(first) == ["kept": 12, "duplicate": 12])
+        let firstStatuses = try await statuses(first)
+        #expect(firstStatuses == ["kept": 12, "duplicate": 12], "\(firstStatuses); reducer logs: \(harness.log(of: 1).suffix(2000)) \(harness.log(of: 2).suffix(2000))")
         // Each duplicate points at the kept twin of the same condition.
         let pairs = try await database.query("""
             SELECT d.position = k.position AND k.status = 'kept' AS ok FROM records d

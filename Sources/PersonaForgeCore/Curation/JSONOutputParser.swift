@@ -16,7 +16,7 @@ public enum JSONOutputParser {
 
     /// The JSON value in `text`, or why there is none.
     public static func parse(_ text: String) -> Result<JSONValue, JSONOutputError> {
-        let trimmed = text.trimmingWhitespace()
+        let trimmed = Substring(text.trimmingWhitespace())
         guard !trimmed.isEmpty else {
             return .failure(JSONOutputError(.empty, "the output is empty"))
         }
@@ -97,14 +97,5 @@ public enum JSONOutputParser {
             index = scalars.index(after: index)
         }
         return nil
-    }
-}
-
-extension String {
-    /// `self` without leading and trailing whitespace and newlines.
-    func trimmingWhitespace() -> Substring {
-        guard let first = firstIndex(where: { !$0.isWhitespace }),
-              let last = lastIndex(where: { !$0.isWhitespace }) else { return self[endIndex...] }
-        return self[first...last]
     }
 }
