@@ -164,7 +164,8 @@ let package = Package(
         // Benchmarks of MinHash, LSH and the PostgreSQL band index; run with `swift build -c release`.
         .executableTarget(
             name: "PersonaForgeBench",
-            dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
+                           "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
+import PersonaForgeCore
 import PersonaForgePostgres
+import PersonaForgeQueue
+import PersonaForgeRedis
 import PersonaForgeStore
 import PersonaForgeTestSupport
 
@@ -13,8 +16,10 @@ import PersonaForgeTestSupport
 /// The roles are started once; then runs of `records` records are submitted one after
 /// the other, alternating dedup on and dedup off for `rounds` rounds, so both are
 /// measured side by side on the same processes. For each run it reports the wall time
-/// from submission until every record is stored (the reducer's counters, polled every
-/// 20 ms), and the CPU seconds every process spent in that window, per record.
+/// from submission until every record is stored and decided (the reducer's counters
+/// account for every record and the results stream is drained: no batch waits or is
+/// pending, so the decide step of the last batch has committed; polled every 20 ms),
+/// and the CPU seconds every process spent in that window, per record.
 struct EndToEndBenchmark {
     var databaseURL: String
     var records: Int
@@ -31,6 +36,10 @@ struct EndToEndBenchmark {
 
     struct Measurement {
         var dedup: Bool
+        /// Dedup on: whether the stored duplicates are exactly those of the sequential
+        /// rule (an in-memory index fed the run's texts in sample order, as
+        /// `personaforge dedup` does); nil with dedup off.
+        var matchesSequentialRule: Bool?
         var records: Int64
         var kept: Int64
         var duplicates: Int64
@@ -101,6 +110,8 @@ struct EndToEndBenchmark {
         logger.logLevel = .warning
         let connection = try await PostgresConnection.connect(to: databaseURL, logger: logger)
         let repository = RunRepository(connection: connection)
+        let queue = RedisConnection(configuration: try RedisConfiguration(url: redis.url))
+        let layout = QueueLayout()
         // The PostgreSQL server's processes: the postmaster is our backend's parent.
         guard let postmaster = ProcessCPU.parent(of: pid_t(try await connection.backendProcessID())) else {
             throw TestSupportError("cannot find the PostgreSQL server's processes (is it on another machine?)")
@@ -130,7 +141,12 @@ struct EndToEndBenchmark {
             while true {
                 summary = try await repository.summary(id: runID)
                 guard let current = summary else { throw TestSupportError("run \(runID) is not in the database") }
-                if current.accounted >= current.sampleCount || !current.state.isActive { break }
+                if current.accounted >= current.sampleCount || !current.state.isActive {
+                    // Stored; decided once the last batch is acknowledged (after its decide step).
+                    let waiting = try await queue.send("XLEN", layout.results).integer ?? 0
+                    let pending = try await queue.pendingSummary(layout.results, group: layout.reducersGroup).count
+                    if waiting == 0 && pending == 0 { break }
+                }
                 for (role, process) in roles where !process.isRunning {
                     throw TestSupportError("the \(role) exited during the benchmark (logs in \(directory.path))")
                 }
@@ -139,16 +155,32 @@ struct EndToEndBenchmark {
             }
             let seconds = Stopwatch.now() - start
             let endCPU = cpuByRole()
+            summary = try await repository.summary(id: runID)
             guard let done = summary, !warmUp else { continue }
             let order = ["coordinator", "worker", "reducer", "postgres", "redis", "stub"]
+            let matches = dedup ? try await Self.matchesSequentialRule(runID: runID, seed: 7, connection: connection) : nil
             measurements.append(Measurement(
-                dedup: dedup, records: done.accounted, kept: done.kept, duplicates: done.duplicate, seconds: seconds,
+                dedup: dedup, matchesSequentialRule: matches, records: done.accounted, kept: done.kept, duplicates: done.duplicate, seconds: seconds,
                 cpu: order.map { ($0, (endCPU[$0] ?? 0) - (startCPU[$0] ?? 0)) }))
             // Let the coordinator mark it completed before the next one starts.
             try await Task.sleep(for: .milliseconds(300))
         }
         await connection.close()
         return measurements
+    }
+
+    /// Recomputes the run's duplicates with the sequential rule (earliest in sample order
+    /// wins, every record indexed) and compares them with the stored statuses.
+    static func matchesSequentialRule(runID: String, seed: UInt64, connection: PostgresConnection) async throws -> Bool {
+        let hasher = MinHasher(parameters: try MinHashParameters(ngramSize: 5, permutationCount: 128, seed: seed))
+        var index = InMemoryLSHIndex<Int>(parameters: try LSHParameters(threshold: 0.8, permutationCount: 128))
+        let rows = try await connection.query(
+            "SELECT sample_position, status, text FROM records WHERE run_id = $1::uuid ORDER BY sample_position", [runID])
+        for row in rows {
+            let expected = index.insert(row["sample_position"].int ?? -1, signature: hasher.signature(of: row["text"].string ?? "")).isDuplicate
+            if expected != (row["status"].string == "duplicate") { return false }
+        }
+        return true
     }
 
     private func writeInputs(in directory: URL) throws {
