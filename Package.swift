@@ -165,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "PersonaForgeBench",
             dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
-                           "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
+                           "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

@@ -35,7 +35,32 @@ struct BenchmarkMain {
                 + "[--batch N] [--probe N] [--writers N] [--keep] [--json]\n"
                 + "personaforge-bench --end-to-end N [--database-url URL] [--workers 2] [--concurrency 32] [--reducers 1] "
                 + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
-                + "[--redis-fsync everysec] [--json]")
+                + "[--redis-fsync everysec] [--json]\n"
+                + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]")
+            return
+        }
+        if let requestsText = options["llm-client"], let requests = Int(requestsText) {
+            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            let benchmark = LLMClientBenchmark(
+                requests: requests, concurrency: Int(options["concurrency"] ?? "64")!, rounds: Int(options["rounds"] ?? "2")!, binaries: binaries)
+            let rows: [LLMClientBenchmark.Row]
+            do {
+                rows = try await benchmark.run()
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            print("\(requests) chat requests to personaforge-stub, \(benchmark.concurrency) at once; CPU µs per request of the client and of the stub:")
+            print(["client", "seconds", "requests/s", "client CPU", "stub CPU", "vs curl"].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+            var reference = 1.0
+            for row in rows {
+                if row.name.hasPrefix("curl") { reference = Double(requests) / row.seconds }
+                let rate = Double(requests) / row.seconds
+                print([row.name, String(format: "%.2f", row.seconds), String(format: "%.0f", rate),
+                       String(format: "%.1f", row.cpuSeconds / Double(requests) * 1e6),
+                       String(format: "%.1f", row.stubCPUSeconds / Double(requests) * 1e6),
+                       String(format: "%.2f×", rate / reference)].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+            }
             return
         }
         if let records = options["end-to-end"] {
