@@ -79,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
         let shutdown = observed.shutdown
         let factory = observed.metrics
         let health = observed.health
-        let http = HTTPClient(logger: logger)
+        let http = HTTPClient(configuration: Worker.httpConfiguration, logger: logger)
         defer { http.shutdown() }
         let endpoint = try connections.endpointOverride()
         let lease: Duration = .seconds(30)

@@ -96,7 +96,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await service.runService("worker", connections: connections) { started in
-            let http = HTTPClient(logger: started.logger)
+            let http = HTTPClient(configuration: Worker.httpConfiguration, logger: started.logger)
             defer { http.shutdown() }
             let worker = Worker(
                 redis: started.redis, runs: RunRepository(connection: started.database), layout: service.layout,

@@ -16,6 +16,11 @@ public import PersonaForgeSupport
 /// shutdown it stops taking shards and finishes the current one within the grace
 /// period, or releases it for immediate takeover.
 public struct Worker: Sendable {
+    /// The HTTP client settings a worker's LLM calls use: a response body larger than
+    /// 16 MiB (far beyond any completion of a sane `max_tokens`) fails the attempt as a
+    /// transport error instead of being buffered and parsed.
+    public static let httpConfiguration = HTTPClient.Configuration(maximumBodySize: 16 << 20)
+
     public let redis: RedisConnection
     public let runs: RunRepository
     public let layout: QueueLayout
