@@ -120,6 +120,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: The LSH band index on Redis / Redis Cluster, partitioned by bucket
+        .target(
+            name: "PersonaForgeBandIndex",
+            dependencies: ["PersonaForgeCore", "PersonaForgeRedis"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: The pipeline: queue protocol, coordinator, worker, reducer
         .target(
             name: "PersonaForgeQueue",
@@ -149,7 +156,7 @@ let package = Package(
                 "PersonaForgeCore", "PersonaForgeSupport", "PersonaForgeRedis", "PersonaForgePostgres",
                 "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeStore",
                 "PersonaForgeQueue", "PersonaForgeCoordinator", "PersonaForgeWorker", "PersonaForgeReducer",
-                "PersonaForgeObservability",
+                "PersonaForgeObservability", "PersonaForgeBandIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "PersonaForgeBench",
             dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
-                           "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
+                           "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -174,6 +181,11 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore", "PersonaForgeCompression"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PersonaForgeBandIndexTests",
+            dependencies: ["PersonaForgeBandIndex", "PersonaForgeCore", "PersonaForgeRedis", "PersonaForgeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersonaForgeRedisTests",
             dependencies: ["PersonaForgeRedis", "PersonaForgeTestSupport"],

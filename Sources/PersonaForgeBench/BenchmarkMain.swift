@@ -31,6 +31,7 @@ struct BenchmarkMain {
         if flags.contains("help") {
             print("personaforge-bench [--corpus FILE.jsonl --field text] [--docs N] [--words N] [--ngram N] "
                 + "[--num-perm K] [--threshold T] [--repetitions R] [--memory-records N] [--json]\n"
+                + "personaforge-bench --band-index N [--nodes 3] [--partitions 256] [--bands 9] [--batch 1000] [--probe 20000]\n"
                 + "personaforge-bench --postgres-records N [--database-url URL] [--threshold T] [--num-perm K] "
                 + "[--batch N] [--probe N] [--writers N] [--keep] [--json]\n"
                 + "personaforge-bench --end-to-end N [--database-url URL] [--workers 2] [--concurrency 32] [--reducers 1] "
@@ -65,6 +66,18 @@ struct BenchmarkMain {
         }
         if let records = options["end-to-end"] {
             try await runEndToEnd(records: Int(records)!, options: options, json: flags.contains("json"))
+            return
+        }
+        if let records = options["band-index"] {
+            let benchmark = BandIndexBenchmark(
+                records: Int(records)!, batch: Int(options["batch"] ?? "1000")!, probe: Int(options["probe"] ?? "20000")!,
+                bands: Int(options["bands"] ?? "9")!, nodes: Int(options["nodes"] ?? "3")!, partitions: Int(options["partitions"] ?? "256")!)
+            do {
+                try await benchmark.run().forEach { print($0) }
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
             return
         }
         if let records = options["postgres-records"] {

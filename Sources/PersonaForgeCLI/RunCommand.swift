@@ -103,7 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                 group.addTask { try await worker.run(until: shutdown) }
             }
             let reducer = Reducer(
-                redis: try await connections.openRedis(logger: logger), writer: RecordWriter(connection: try await connections.openDatabase(logger: logger)),
+                redis: try await connections.openRedis(logger: logger), writer: RecordWriter(
+                    connection: try await connections.openDatabase(logger: logger), bandIndex: try BandIndexOption.index(nil, namespace: layout.namespace)),
                 layout: layout, settings: ReducerSettings(name: ServiceOptions.processName("reducer")),
                 logger: service.logger("personaforge.reducer"),
                 metrics: ReducerMetrics(factory: factory), heartbeat: health.register("reducer")

@@ -143,6 +143,12 @@ struct ReducerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between live diversity snapshots of a run in metric_snapshots.")
     var diversitySnapshotSeconds: Double = 10
 
+    @Option(help: ArgumentHelp(
+        "Keep the LSH band index in this Redis or Redis Cluster (any node's URL) instead of PostgreSQL.",
+        discussion: "Env: PERSONAFORGE_BAND_INDEX_URL. Every reducer of a namespace must use the same; a scope's store is fixed when it is created (docs/dedup.md)."
+    ))
+    var bandIndexURL: String?
+
     func validate() throws {
         guard diversityPersistSeconds >= 0 else { throw ValidationError("--diversity-persist-seconds must be 0 or more") }
         guard diversitySnapshotSeconds >= 0 else { throw ValidationError("--diversity-snapshot-seconds must be 0 or more") }
@@ -153,9 +159,10 @@ struct ReducerCommand: AsyncParsableCommand {
             persistInterval: .milliseconds(Int64(diversityPersistSeconds * 1000)),
             snapshotInterval: .milliseconds(Int64(diversitySnapshotSeconds * 1000))
         ) : nil
+        let bandIndex = try BandIndexOption.index(bandIndexURL, namespace: service.layout.namespace)
         try await service.runService("reducer", connections: connections) { started in
             let reducer = Reducer(
-                redis: started.redis, writer: RecordWriter(connection: started.database), layout: service.layout,
+                redis: started.redis, writer: RecordWriter(connection: started.database, bandIndex: bandIndex), layout: service.layout,
                 settings: ReducerSettings(batchCount: batchCount, claimIdle: .milliseconds(Int64(claimIdle * 1000)), name: ServiceOptions.processName("reducer")),
                 liveDiversity: live, logger: started.logger,
                 metrics: ReducerMetrics(factory: started.metrics), heartbeat: started.health.register("reducer")

@@ -112,8 +112,11 @@ enum NearDuplicateResolver {
     /// shard that was redone with different text is decided on what was kept.
     /// `published`: what this write itself just published (by signature id), known
     /// without reading it back; the other keys (stored by an earlier delivery) are read.
+    /// `external`: the candidate ids a ``SharedBandIndex`` returned for the batch (its
+    /// band rows are not in `lsh_bands`); nil probes `lsh_bands`.
     static func decide(
-        _ keys: [Key], published: [Int64: OrderedDedupEntry<Key>], plan: DedupPlan, scopeID: Int, connection: isolated PostgresConnection
+        _ keys: [Key], published: [Int64: OrderedDedupEntry<Key>], plan: DedupPlan, scopeID: Int,
+        external: [Int64]? = nil, connection: isolated PostgresConnection
     ) throws -> Outcome {
         if keys.isEmpty { return Outcome() }
         var batch: [Key: OrderedDedupEntry<Key>] = [:]
@@ -133,13 +136,18 @@ enum NearDuplicateResolver {
             bandKeys[entry.key] = keys
             for (band, bucket) in keys.enumerated() { probeRows.append([String(band), String(Int64(bitPattern: bucket))]) }
         }
-        try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
-            """)
-        try connection.execute("DELETE FROM lsh_probe")
-        try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
-        // Found ids this write published are known already (every record finds itself).
-        let ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }.filter { published[$0] == nil }
+        let ids: [Int64]
+        if let external {
+            ids = Array(Set(external.filter { published[$0] == nil }))
+        } else {
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
+                """)
+            try connection.execute("DELETE FROM lsh_probe")
+            try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
+            // Found ids this write published are known already (every record finds itself).
+            ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }.filter { published[$0] == nil }
+        }
         var found = ids.isEmpty ? [:] : try entries(
             where: "id = ANY($1::bigint[])", ["{" + ids.map(String.init).joined(separator: ",") + "}"], plan: plan, connection: connection)
         for entry in published.values { found[entry.key] = entry }
@@ -155,6 +163,24 @@ enum NearDuplicateResolver {
             (bandKeys[record.key] ?? []).enumerated().flatMap { byBucket[$0.element]?[$0.offset] ?? [] }
         }
         return try apply(marks, connection: connection)
+    }
+
+    /// The stored signature rows of `keys` (of one scope's runs), by signature id: what a
+    /// redelivered batch's records were published with.
+    static func storedEntries(_ keys: [Key], plan: DedupPlan, connection: isolated PostgresConnection) throws -> [Int64: OrderedDedupEntry<Key>] {
+        if keys.isEmpty { return [:] }
+        var entries: [Int64: OrderedDedupEntry<Key>] = [:]
+        for row in try connection.query("""
+            SELECT id, run_id::text AS run_id, position, sample, signature, run_order, sample_position FROM record_signatures
+            WHERE (run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))
+            """, [arrayLiteral(keys.map(\.run)), arrayLiteral(keys.map { String($0.position) }), arrayLiteral(keys.map { String($0.sample) })]) {
+            guard let id = row["id"].int64, let run = row["run_id"].string, let position = row["position"].int64, let sample = row["sample"].int,
+                  let bytes = row["signature"].bytes, let runOrder = row["run_order"].int64, let samplePosition = row["sample_position"].int64,
+                  let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
+            let key = Key(run: run, position: position, sample: sample)
+            entries[id] = OrderedDedupEntry(key: key, order: DedupOrder(runOrder: runOrder, run: run, samplePosition: samplePosition), signature: signature)
+        }
+        return entries
     }
 
     /// Stored signatures with their order, keyed by record.
@@ -244,11 +270,20 @@ enum NearDuplicateResolver {
 
     /// The id of `scope` in `dedup_scopes`, created on first use. Concurrent first uses
     /// are safe: the loser's insert does nothing and the next statement sees the row.
-    static func scopeID(_ scope: String, connection: isolated PostgresConnection) throws -> Int {
+    static func scopeID(_ scope: String, bandStore: String = "postgres", connection: isolated PostgresConnection) throws -> Int {
         for _ in 0..<2 {
-            if let id = try connection.query("SELECT id FROM dedup_scopes WHERE scope = $1", [scope]).first?["id"].int { return id }
+            if let row = try connection.query("SELECT id, band_store FROM dedup_scopes WHERE scope = $1", [scope]).first, let id = row["id"].int {
+                let stored = row["band_store"].string ?? "postgres"
+                guard stored == bandStore else {
+                    throw PostgresError(code: .statementFailed, message: """
+                        dedup scope \(scope) keeps its band index in \(stored), but this reducer was started with the index in \(bandStore): \
+                        start every reducer of these runs with the same --band-index-url (\(stored == "redis" ? "a redis:// URL" : "none"))
+                        """)
+                }
+                return id
+            }
             if let id = try connection.query(
-                "INSERT INTO dedup_scopes (scope) VALUES ($1) ON CONFLICT (scope) DO NOTHING RETURNING id", [scope]
+                "INSERT INTO dedup_scopes (scope, band_store) VALUES ($1, $2) ON CONFLICT (scope) DO NOTHING RETURNING id", [scope, bandStore]
             ).first?["id"].int { return id }
         }
         throw PostgresError(code: .statementFailed, message: "no dedup_scopes row for scope \(scope)")

@@ -17,6 +17,7 @@ public enum PersonaForgeSchema {
         compactBandIndexSchema,
         orderedDedupSchema,
         lz4ToastSchema,
+        bandStoreSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

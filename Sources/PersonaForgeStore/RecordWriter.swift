@@ -9,9 +9,13 @@ public import PersonaForgePostgres
 /// from the rows the insert actually returned, in the same transaction.
 public struct RecordWriter: Sendable {
     public let connection: PostgresConnection
+    /// Where the band rows go: nil keeps them in PostgreSQL (`lsh_bands`); a shared
+    /// index (Redis / Redis Cluster) takes them instead, and the signatures stay here.
+    public let bandIndex: (any SharedBandIndex)?
 
-    public init(connection: PostgresConnection) {
+    public init(connection: PostgresConnection, bandIndex: (any SharedBandIndex)? = nil) {
         self.connection = connection
+        self.bandIndex = bandIndex
     }
 
     /// What one write changed.
@@ -107,6 +111,8 @@ public struct RecordWriter: Sendable {
         let shardRows = batches.map { ($0.shard.runID, $0.shard.shard, $0.records.count, $0.worker, max(1, $0.attempt)) }
         let columns = Self.columns
         let decidesLater = !signedRecords.isEmpty
+        let bandsInPostgres = bandIndex == nil
+        let bandStore = bandsInPostgres ? "postgres" : "redis"
         var (outcome, published) = try await connection.transaction { connection in
             try connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
@@ -135,7 +141,7 @@ public struct RecordWriter: Sendable {
                 if fresh.isEmpty { continue }
                 let rows = try NearDuplicateResolver.publishRows(
                     fresh, plan: plan, runOrder: try NearDuplicateResolver.runOrder(runID, connection: connection),
-                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, connection: connection), connection: connection
+                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, bandStore: bandStore, connection: connection), connection: connection
                 )
                 signatureRows += rows.signatures
                 bandRows += rows.bands
@@ -143,7 +149,9 @@ public struct RecordWriter: Sendable {
             }
             if !signatureRows.isEmpty {
                 try connection.copy(into: "record_signatures", columns: NearDuplicateResolver.signatureColumns, rows: signatureRows)
-                try connection.copy(into: "lsh_bands", columns: NearDuplicateResolver.bandColumns, rows: bandRows)
+                if bandsInPostgres {
+                    try connection.copy(into: "lsh_bands", columns: NearDuplicateResolver.bandColumns, rows: bandRows)
+                }
             }
             let list = (columns + ["duplicate_of_run_id", "duplicate_of_position", "duplicate_of_sample"]).joined(separator: ", ")
             let insertedRows = try connection.query("""
@@ -236,18 +244,44 @@ public struct RecordWriter: Sendable {
         // batch's kept records are decided, also those an earlier delivery stored (its
         // decide step may not have run): deciding again changes nothing.
         let newlyKept = outcome.kept
+        var byScope: [String: (plan: DedupPlan, keys: [NearDuplicateResolver.Key], published: [Int64: OrderedDedupEntry<NearDuplicateResolver.Key>])] = [:]
+        for (runID, records) in signedRecords {
+            guard let plan = dedup[runID] else { continue }
+            byScope[plan.scope, default: (plan, [], [:])].keys += records.map(\.key)
+            byScope[plan.scope]?.published.merge(publishedByRun[runID] ?? [:]) { first, _ in first }
+        }
+        // With a shared index: add the batch's band keys (also of records an earlier
+        // delivery stored, which may never have reached the index) and collect the
+        // candidates, between the two transactions.
+        var external: [String: [Int64]] = [:]
+        if let bandIndex {
+            for (scope, work) in byScope.sorted(by: { $0.key < $1.key }) {
+                let publishedKeys = Set(work.published.values.map(\.key))
+                let unknown = work.keys.filter { !publishedKeys.contains($0) }
+                let plan = work.plan
+                let (scopeID, stored) = try await connection.transaction { connection in
+                    (try NearDuplicateResolver.scopeID(scope, bandStore: bandStore, connection: connection),
+                     try NearDuplicateResolver.storedEntries(unknown, plan: plan, connection: connection))
+                }
+                var known = work.published
+                known.merge(stored) { first, _ in first }
+                byScope[scope]?.published = known
+                var entries: [BandEntry] = []
+                for (id, entry) in known {
+                    for (band, bucket) in plan.lsh.bandKeys(of: entry.signature).enumerated() {
+                        entries.append(BandEntry(band: band, bucket: bucket, id: id))
+                    }
+                }
+                external[scope] = try await bandIndex.addAndProbe(scopeID: scopeID, entries).flatMap { $0 }
+            }
+        }
+        let work = byScope, candidates = external
         let flipped: Set<NearDuplicateResolver.Key> = try await connection.transaction { connection in
             var flipped = Set<NearDuplicateResolver.Key>()
-            var byScope: [String: (plan: DedupPlan, keys: [NearDuplicateResolver.Key], published: [Int64: OrderedDedupEntry<NearDuplicateResolver.Key>])] = [:]
-            for (runID, records) in signedRecords {
-                guard let plan = dedup[runID] else { continue }
-                byScope[plan.scope, default: (plan, [], [:])].keys += records.map(\.key)
-                byScope[plan.scope]?.published.merge(publishedByRun[runID] ?? [:]) { first, _ in first }
-            }
-            for (scope, work) in byScope.sorted(by: { $0.key < $1.key }) {
-                let scopeID = try NearDuplicateResolver.scopeID(scope, connection: connection)
+            for (scope, work) in work.sorted(by: { $0.key < $1.key }) {
+                let scopeID = try NearDuplicateResolver.scopeID(scope, bandStore: bandStore, connection: connection)
                 flipped.formUnion(try NearDuplicateResolver.decide(
-                    work.keys, published: work.published, plan: work.plan, scopeID: scopeID, connection: connection).flipped)
+                    work.keys, published: work.published, plan: work.plan, scopeID: scopeID, external: candidates[scope], connection: connection).flipped)
             }
             let stillKept = newlyKept.filter { !flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
             try hook?(connection, stillKept)

@@ -1,0 +1,141 @@
+public import PersonaForgeCore
+public import PersonaForgeRedis
+
+/// The LSH band index of the dedup scopes in Redis or Redis Cluster, partitioned by
+/// bucket: no lock, no cross-node step, any number of reducers at once.
+///
+/// **Layout.** A scope's buckets are spread over `partitions` hashes,
+/// `pf:<namespace>:lsh:<scope>:{<scope>.<p>}` (the braces are the cluster hash tag,
+/// so partition `p` lives on one node and different partitions on different
+/// nodes). A field is the band (1 byte) and the bucket (8 bytes, little-endian);
+/// its value is the ids of the records holding that bucket, 8 little-endian bytes
+/// each, in the order they were added.
+///
+/// **The one operation**, ``addAndProbe(_:)``: for every entry, add its id to its
+/// bucket unless it is there already, and return the other ids of that bucket. It
+/// is one Lua script per partition touched, so it is atomic per bucket: of two
+/// records added to one bucket at the same time, whichever is added second sees the
+/// first — the property the ordered rule needs (``OrderedDedup``: every candidate
+/// pair is seen by at least one of its two records). It is idempotent: adding a
+/// record again (a redelivered batch) changes nothing and returns the same holders
+/// and any added since.
+///
+/// The index holds no signatures and no order: callers fetch the candidates'
+/// signatures (PostgreSQL `record_signatures`) to confirm and order them.
+public struct RedisBandIndex: SharedBandIndex {
+    public let cluster: RedisCluster
+    public let namespace: String
+    public let partitions: Int
+    /// The most fields one script call handles (longer runs of one partition are split).
+    public var maximumFieldsPerCall = 4096
+
+    /// - Parameter partitions: hashes per scope; give a few per node of the cluster
+    ///   times 16 or more, so partitions spread evenly (default 256).
+    public init(cluster: RedisCluster, namespace: String, partitions: Int = 256) {
+        precondition(partitions > 0, "a band index needs at least one partition")
+        self.cluster = cluster
+        self.namespace = namespace
+        self.partitions = partitions
+    }
+
+    /// The Redis key of partition `p`.
+    public func key(scopeID: Int, partition p: Int) -> String {
+        "pf:\(namespace):lsh:\(scopeID):{\(scopeID).\(p)}"
+    }
+
+    /// The partition of a bucket of a band: buckets are avalanche hashes, so their
+    /// low bits are uniform; the band is mixed in so that one record's bands land
+    /// on different partitions.
+    public func partition(band: Int, bucket: UInt64) -> Int {
+        let mixed = (bucket ^ (UInt64(truncatingIfNeeded: band) &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        return Int((mixed >> 32) % UInt64(partitions))
+    }
+
+    /// Adds every entry and returns, for each (in input order), the ids its bucket
+    /// holds besides the entry's own.
+    public func addAndProbe(scopeID: Int, _ entries: [BandEntry]) async throws(RedisError) -> [[Int64]] {
+        if entries.isEmpty { return [] }
+        var byPartition: [Int: [Int]] = [:]
+        for (index, entry) in entries.enumerated() {
+            precondition((0..<256).contains(entry.band), "band \(entry.band) out of 0..<256")
+            byPartition[partition(band: entry.band, bucket: entry.bucket), default: []].append(index)
+        }
+        var calls: [(slotKey: [UInt8], command: RedisCommand)] = []
+        var callEntries: [[Int]] = []
+        for (p, indices) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let key = Array(key(scopeID: scopeID, partition: p).utf8)
+            var start = 0
+            while start < indices.count {
+                let chunk = Array(indices[start..<min(indices.count, start + maximumFieldsPerCall)])
+                start += chunk.count
+                var arguments: [any RedisArgument] = ["EVAL", Self.script, "1", key]
+                arguments.reserveCapacity(4 + 2 * chunk.count)
+                for index in chunk {
+                    let entry = entries[index]
+                    arguments.append(Self.field(band: entry.band, bucket: entry.bucket))
+                    arguments.append(Self.bytes(of: entry.id))
+                }
+                calls.append((key, RedisCommand(arguments)))
+                callEntries.append(chunk)
+            }
+        }
+        let replies = try await cluster.pipeline(calls)
+        var result = [[Int64]](repeating: [], count: entries.count)
+        for (reply, indices) in zip(replies, callEntries) {
+            guard case .array(let holders) = reply, holders.count == indices.count else {
+                throw RedisError(.protocolError, "band index script on \(scopeID) answered \(reply) for \(indices.count) fields")
+            }
+            for (holder, index) in zip(holders, indices) {
+                guard let bytes = holder.bytes ?? (holder.isNull ? [] : nil), bytes.count % 8 == 0 else {
+                    throw RedisError(.protocolError, "band index bucket value of \(holder.bytes?.count ?? -1) bytes is not a list of 8-byte ids")
+                }
+                var ids: [Int64] = []
+                ids.reserveCapacity(bytes.count / 8)
+                var offset = 0
+                while offset < bytes.count {
+                    var value: UInt64 = 0
+                    for shift in 0..<8 { value |= UInt64(bytes[offset + shift]) << (8 * shift) }
+                    ids.append(Int64(bitPattern: value))
+                    offset += 8
+                }
+                result[index] = ids
+            }
+        }
+        return result
+    }
+
+    static func field(band: Int, bucket: UInt64) -> [UInt8] {
+        var field = [UInt8](repeating: 0, count: 9)
+        field[0] = UInt8(band)
+        for shift in 0..<8 { field[1 + shift] = UInt8(truncatingIfNeeded: bucket >> (8 * shift)) }
+        return field
+    }
+
+    static func bytes(of id: Int64) -> [UInt8] {
+        let value = UInt64(bitPattern: id)
+        return (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+
+    /// KEYS[1] the partition; ARGV pairs of (field, id). Returns, per pair, the
+    /// bucket's other ids (concatenated 8-byte values, possibly empty).
+    public static let script = """
+        local out = {}
+        for i = 1, #ARGV, 2 do
+          local field, id = ARGV[i], ARGV[i + 1]
+          local held = redis.call('HGET', KEYS[1], field)
+          if not held then
+            redis.call('HSET', KEYS[1], field, id)
+            out[#out + 1] = ''
+          else
+            local others, present = {}, false
+            for j = 1, #held, 8 do
+              local one = string.sub(held, j, j + 7)
+              if one == id then present = true else others[#others + 1] = one end
+            end
+            if not present then redis.call('HSET', KEYS[1], field, held .. id) end
+            out[#out + 1] = table.concat(others)
+          end
+        end
+        return out
+        """
+}

@@ -1,0 +1,64 @@
+import Foundation
+import PersonaForgeRedis
+import PersonaForgeTestSupport
+import Testing
+
+/// Reducers with `--band-index-url` on a real 3-node Redis Cluster: the kept set is
+/// the same with 1 worker and 1 reducer as with 3 workers, 2 reducers and a kill -9,
+/// and it is the ordered rule's (each persona's earliest sample), with no band row in
+/// PostgreSQL.
+@Suite struct RedisBandIndexPipelineTests {
+    @Test func theKeptSetWithTheIndexInARedisClusterDependsOnlyOnTheConfig() async throws {
+        let cluster = try RedisClusterProcess()
+        let harness = try PipelineHarness(llm: "slow")
+        let index = ["PERSONAFORGE_BAND_INDEX_URL": cluster.url]
+        let config = try harness.writeConfig(name: "cluster-index", personas: 20, samples: 3, shardSize: 3)
+        let database = try await harness.database()
+        func kept(_ run: String) async throws -> [String] {
+            try await database.query(
+                "SELECT position || ':' || sample AS key FROM records WHERE run_id = $1::uuid AND status = 'kept' ORDER BY 1", [run]
+            ).compactMap { $0["key"].string }
+        }
+
+        let serial = try await harness.submit(config)
+        try harness.start(["coordinator"])
+        let lone = [try harness.start(["reducer"], environment: index), try harness.start(["worker", "--concurrency", "2"])]
+        _ = try await harness.waitFor(serial, timeout: .seconds(120)) { $0.state == "completed" }
+        for process in lone { process.terminate(signal: SIGKILL) }
+
+        let resubmitted = try await harness.run(["submit", config, "--new"])
+        let parallel = try #require(resubmitted.output.split(separator: "\n").last.map(String.init))
+        let victim = try harness.start(["reducer", "--batch-count", "1"], environment: index)
+        try harness.start(["reducer", "--batch-count", "1"], environment: index)
+        for _ in 0..<3 { try harness.start(["worker", "--concurrency", "2"]) }
+        _ = try await harness.waitFor(parallel, timeout: .seconds(60)) { $0.records >= 15 }
+        victim.terminate(signal: SIGKILL)
+        try harness.start(["reducer", "--batch-count", "1", "--claim-idle", "2"], environment: index)
+        let counts = try await harness.waitFor(parallel, timeout: .seconds(120)) { $0.state == "completed" }
+        #expect(counts.records == 60)
+
+        let serialKept = try await kept(serial), parallelKept = try await kept(parallel)
+        #expect(serialKept.count == 20, "one kept record per persona: \(serialKept)")
+        #expect(serialKept == parallelKept)
+        let earliest = try await database.query("""
+            SELECT DISTINCT ON (position) position || ':' || sample AS key FROM records
+            WHERE run_id = $1::uuid ORDER BY position, sample_position
+            """, [parallel]).compactMap { $0["key"].string }.sorted()
+        #expect(parallelKept == earliest)
+        // The band rows are in the cluster, on more than one node, and none in PostgreSQL.
+        for run in [serial, parallel] {
+            let scope = try #require(try await database.query(
+                "SELECT id, band_store FROM dedup_scopes WHERE scope = $1", ["run:\(run)"]).first)
+            #expect(scope["band_store"].string == "redis")
+            let rows = try await database.query("SELECT count(*) AS n FROM lsh_bands WHERE scope_id = $1", [String(scope["id"].int ?? -1)])
+            #expect(rows.first?["n"].int == 0)
+        }
+        var nodesWithKeys = 0
+        for port in cluster.ports {
+            let node = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(port)/0"))
+            if (try await node.send("DBSIZE").integer ?? 0) > 0 { nodesWithKeys += 1 }
+        }
+        #expect(nodesWithKeys >= 2)
+        await database.close()
+    }
+}

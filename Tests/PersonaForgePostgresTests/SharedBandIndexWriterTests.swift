@@ -1,0 +1,123 @@
+import Foundation
+import PersonaForgeCore
+import PersonaForgePostgres
+import PersonaForgeStore
+import Testing
+
+/// `RecordWriter` with its band rows in a shared index (the in-memory twin here; the
+/// Redis one in PersonaForgeBandIndexTests and the pipeline tests) against the real
+/// PostgreSQL that keeps the records and signatures: the same decisions as with the
+/// band rows in `lsh_bands`.
+@Suite("Near-duplicate decisions with a shared band index (RecordWriter)")
+struct SharedBandIndexWriterTests {
+    typealias T = NearDuplicateIndexTests
+
+    @Test func theDecisionsEqualThoseOfTheIndexInPostgreSQL() async throws {
+        try await T.withRuns(2) { _, connection, runs in
+            let shared = InMemorySharedBandIndex()
+            let writers = [RecordWriter(connection: connection), RecordWriter(connection: connection, bandIndex: shared)]
+            let base = T.text("alpha"), other = T.text("beta")
+            for (writer, run) in zip(writers, runs) {
+                // Later records first, then the earlier ones, then a redelivery.
+                _ = try await writer.write([T.batch(run: run, shard: 1, [
+                    T.record(3, other), T.record(4, T.text("gamma")), T.record(5, T.nearCopy(of: base)),
+                ])], dedup: [run: try T.plan(run)])
+                _ = try await writer.write([T.batch(run: run, shard: 0, [
+                    T.record(0, base), T.record(1, other), T.record(2, T.nearCopy(of: base)),
+                ])], dedup: [run: try T.plan(run)])
+                _ = try await writer.write([T.batch(run: run, shard: 1, [T.record(3, other)])], dedup: [run: try T.plan(run)])
+            }
+            let inPostgres = try await T.statuses(connection, run: runs[0]), inShared = try await T.statuses(connection, run: runs[1])
+            #expect(inShared.count == 6)
+            for position in 0..<6 { #expect(inShared[position]! == inPostgres[position]!, "position \(position)") }
+            #expect(inShared[3]! == ("duplicate", 1))
+            #expect(inShared[5]! == ("duplicate", 0))
+            // The shared index holds the second run's band rows; lsh_bands only the first's.
+            let bands = try T.plan(runs[1]).lsh.bands
+            #expect(shared.entryCount == 6 * bands)
+            #expect(try await T.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 6 * bands)
+            #expect(try await T.count(connection, "SELECT count(*) AS n FROM record_signatures") == 12)
+            for run in runs {
+                #expect(try await T.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 3)
+            }
+        }
+    }
+
+    @Test func concurrentWritersKeepExactlyOneOfTwoIdenticalTexts() async throws {
+        try await T.withRuns(1) { schema, connection, runs in
+            let run = runs[0]
+            let plan = try T.plan(run)
+            let shared = InMemorySharedBandIndex()
+            for round in 0..<5 {
+                let text = T.text("eta\(round)x")
+                let a = try await schema.connect(), b = try await schema.connect()
+                async let first = RecordWriter(connection: a, bandIndex: shared).write(
+                    [T.batch(run: run, shard: 2 * round + 1, [T.record(2 * round + 1, text)])], dedup: [run: plan])
+                async let second = RecordWriter(connection: b, bandIndex: shared).write(
+                    [T.batch(run: run, shard: 2 * round, [T.record(2 * round, text)])], dedup: [run: plan])
+                _ = try await (first, second)
+                await a.close()
+                await b.close()
+                let statuses = try await T.statuses(connection, run: run)
+                #expect(statuses[2 * round]! == ("kept", nil), "round \(round)")
+                #expect(statuses[2 * round + 1]! == ("duplicate", 2 * round), "round \(round)")
+            }
+        }
+    }
+
+    @Test func aRecordStoredButNeverIndexedIsIndexedWhenItsBatchComesAgain() async throws {
+        try await T.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let base = T.text("theta")
+            // A reducer that stored the batch and died before reaching the index: the
+            // records and signatures are in PostgreSQL, the index never saw them.
+            let failing = FailingIndex()
+            await #expect(throws: FailingIndex.Down.self) {
+                _ = try await RecordWriter(connection: connection, bandIndex: failing).write(
+                    [T.batch(run: run, shard: 0, [T.record(0, base)])], dedup: [run: try T.plan(run)])
+            }
+            let shared = InMemorySharedBandIndex()
+            let writer = RecordWriter(connection: connection, bandIndex: shared)
+            // The redelivery inserts nothing but indexes the stored signature ...
+            let again = try await writer.write([T.batch(run: run, shard: 0, [T.record(0, base)])], dedup: [run: try T.plan(run)])
+            #expect(again.inserted == 0)
+            #expect(shared.entryCount == (try T.plan(run).lsh.bands))
+            // ... so a later near copy finds it.
+            _ = try await writer.write([T.batch(run: run, shard: 1, [T.record(1, T.nearCopy(of: base))])], dedup: [run: try T.plan(run)])
+            #expect(try await T.statuses(connection, run: run)[1]! == ("duplicate", 0))
+        }
+    }
+
+    @Test func aScopeIndexedInPostgreSQLRefusesAReducerWithASharedIndexAndTheOtherWayRound() async throws {
+        try await T.withRuns(2) { _, connection, runs in
+            _ = try await RecordWriter(connection: connection).write(
+                [T.batch(run: runs[0], shard: 0, [T.record(0, T.text("iota"))])], dedup: [runs[0]: try T.plan(runs[0])])
+            _ = try await RecordWriter(connection: connection, bandIndex: InMemorySharedBandIndex()).write(
+                [T.batch(run: runs[1], shard: 0, [T.record(0, T.text("iota"))])], dedup: [runs[1]: try T.plan(runs[1])])
+            do {
+                _ = try await RecordWriter(connection: connection, bandIndex: InMemorySharedBandIndex()).write(
+                    [T.batch(run: runs[0], shard: 1, [T.record(1, T.text("kappa"))])], dedup: [runs[0]: try T.plan(runs[0])])
+                Issue.record("a shared-index writer decided a scope indexed in PostgreSQL")
+            } catch {
+                #expect("\(error)".contains("keeps its band index in postgres"), "\(error)")
+            }
+            do {
+                _ = try await RecordWriter(connection: connection).write(
+                    [T.batch(run: runs[1], shard: 1, [T.record(1, T.text("kappa"))])], dedup: [runs[1]: try T.plan(runs[1])])
+                Issue.record("a PostgreSQL-index writer decided a scope indexed in a shared index")
+            } catch {
+                #expect("\(error)".contains("keeps its band index in redis"), "\(error)")
+            }
+            // Nothing of the refused writes was stored.
+            for run in runs {
+                #expect(try await T.count(connection, "SELECT count(*) AS n FROM records WHERE run_id = $1::uuid", [run]) == 1)
+            }
+        }
+    }
+}
+
+/// A shared index that is down.
+struct FailingIndex: SharedBandIndex {
+    struct Down: Error {}
+    func addAndProbe(scopeID: Int, _ entries: [BandEntry]) async throws -> [[Int64]] { throw Down() }
+}
