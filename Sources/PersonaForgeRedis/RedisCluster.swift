@@ -282,7 +282,7 @@ public actor RedisCluster {
                 throw RedisError(.invalidURL, "a Redis Cluster has only database 0, but the seed URL \(seed.redactedDescription) selects database \(seed.database): end the URL with /0")
             }
             if slotMap?.masters != map.masters {
-                logger.info("Redis Cluster slot map", metadata: ["masters": "\(map.masters.map(\.description).joined(separator: ","))", "from": "\(node)"])
+                logger.debug("Redis Cluster slot map", metadata: ["masters": "\(map.masters.map(\.description).joined(separator: ","))", "from": "\(node)"])
             }
             slotMap = map
             return map
@@ -293,7 +293,7 @@ public actor RedisCluster {
     /// The seed is a plain redis-server: it owns every slot, with the seed's database.
     private func becomeStandalone(_ node: NodeAddress) async throws(RedisError) -> SlotMap {
         if slotMap?.isStandalone != true {
-            logger.info("Redis at the seed is standalone (cluster support disabled): it serves every slot", metadata: ["redis": "\(seed.redactedDescription)"])
+            logger.debug("Redis at the seed is standalone (cluster support disabled): it serves every slot", metadata: ["redis": "\(seed.redactedDescription)"])
         }
         let map = SlotMap(standalone: node)
         slotMap = map
