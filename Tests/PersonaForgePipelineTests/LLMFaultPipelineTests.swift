@@ -34,7 +34,10 @@ import Testing
         let proxy = try HTTPFixtureServer(script: "llm_fault_proxy.py", extraArguments: [Self.upstream])
         defer { proxy.stop() }
         let records = 2
-        let config = try harness.writeConfig(name: "fault-\(mode)", personas: records, shardSize: records, maxTokens: 8, model: ["timeout_seconds: 1"])
+        // 1 s where the fault is slowness; elsewhere long enough that a loaded machine
+        // (a 50 MB body, a proxied answer) does not turn the fault into a timeout.
+        let timeout = ["hang", "trickle"].contains(mode) ? 1 : 15
+        let config = try harness.writeConfig(name: "fault-\(mode)", personas: records, shardSize: records, maxTokens: 8, model: ["timeout_seconds: \(timeout)"])
         let started = ContinuousClock.now
         let result = try await harness.run(
             ["run", config, "--workers", "1", "--progress-interval", "5"], timeout: .seconds(90),
