@@ -7,7 +7,7 @@ public import PersonaForgeRedis
 /// **Layout.** A scope's buckets are spread over `partitions` hashes,
 /// `pf:<namespace>:lsh:<scope>:{<scope>.<p>}` (the braces are the cluster hash tag,
 /// so partition `p` lives on one node and different partitions on different
-/// nodes). A field is the band (1 byte) and the bucket (8 bytes, little-endian);
+/// nodes). A field is the band (2 bytes) and the bucket (8 bytes), little-endian;
 /// its value is the ids of the records holding that bucket, 8 little-endian bytes
 /// each, in the order they were added.
 ///
@@ -57,7 +57,9 @@ public struct RedisBandIndex: SharedBandIndex {
         if entries.isEmpty { return [] }
         var byPartition: [Int: [Int]] = [:]
         for (index, entry) in entries.enumerated() {
-            precondition((0..<256).contains(entry.band), "band \(entry.band) out of 0..<256")
+            guard (0...Int(UInt16.max)).contains(entry.band) else {
+                throw RedisError(.protocolError, "band \(entry.band) does not fit the band index's 2-byte band field")
+            }
             byPartition[partition(band: entry.band, bucket: entry.bucket), default: []].append(index)
         }
         var calls: [(slotKey: [UInt8], command: RedisCommand)] = []
@@ -105,9 +107,10 @@ public struct RedisBandIndex: SharedBandIndex {
     }
 
     static func field(band: Int, bucket: UInt64) -> [UInt8] {
-        var field = [UInt8](repeating: 0, count: 9)
-        field[0] = UInt8(band)
-        for shift in 0..<8 { field[1 + shift] = UInt8(truncatingIfNeeded: bucket >> (8 * shift)) }
+        var field = [UInt8](repeating: 0, count: 10)
+        field[0] = UInt8(truncatingIfNeeded: band)
+        field[1] = UInt8(truncatingIfNeeded: band >> 8)
+        for shift in 0..<8 { field[2 + shift] = UInt8(truncatingIfNeeded: bucket >> (8 * shift)) }
         return field
     }
 

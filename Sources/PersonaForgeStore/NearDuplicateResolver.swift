@@ -130,12 +130,7 @@ enum NearDuplicateResolver {
         if batch.isEmpty { return Outcome() }
 
         var bandKeys: [Key: [UInt64]] = [:]
-        var probeRows: [[String?]] = []
-        for entry in batch.values {
-            let keys = plan.lsh.bandKeys(of: entry.signature)
-            bandKeys[entry.key] = keys
-            for (band, bucket) in keys.enumerated() { probeRows.append([String(band), String(Int64(bitPattern: bucket))]) }
-        }
+        for entry in batch.values { bandKeys[entry.key] = plan.lsh.bandKeys(of: entry.signature) }
         let ids: [Int64]
         if let external {
             ids = Array(Set(external.filter { published[$0] == nil }))
@@ -144,6 +139,9 @@ enum NearDuplicateResolver {
                 CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
                 """)
             try connection.execute("DELETE FROM lsh_probe")
+            let probeRows = bandKeys.values.flatMap { keys in
+                keys.enumerated().map { band, bucket -> [String?] in [String(band), String(Int64(bitPattern: bucket))] }
+            }
             try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
             // Found ids this write published are known already (every record finds itself).
             ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }.filter { published[$0] == nil }

@@ -113,7 +113,7 @@ public struct RecordWriter: Sendable {
         let decidesLater = !signedRecords.isEmpty
         let bandsInPostgres = bandIndex == nil
         let bandStore = bandsInPostgres ? "postgres" : "redis"
-        var (outcome, published) = try await connection.transaction { connection in
+        var (outcome, published, publishedScopeIDs) = try await connection.transaction { connection in
             try connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
                 """)
@@ -125,6 +125,7 @@ public struct RecordWriter: Sendable {
             // rows the insert below updates (run counters, coverage) stay locked only briefly;
             // the signatures' foreign key to their records is checked at commit.
             var published: [String: [Int64: OrderedDedupEntry<NearDuplicateResolver.Key>]] = [:]
+            var scopeIDs: [String: Int] = [:]
             var signatureRows: [[String?]] = []
             var bandRows: [[String?]] = []
             for (runID, records) in signedRecords {
@@ -139,9 +140,11 @@ public struct RecordWriter: Sendable {
                 var seen = Set<NearDuplicateResolver.Key>()
                 let fresh = records.filter { !stored.contains("\($0.key.position):\($0.key.sample)") && seen.insert($0.key).inserted }
                 if fresh.isEmpty { continue }
+                let scopeID = try NearDuplicateResolver.scopeID(plan.scope, bandStore: bandStore, connection: connection)
+                scopeIDs[plan.scope] = scopeID
                 let rows = try NearDuplicateResolver.publishRows(
                     fresh, plan: plan, runOrder: try NearDuplicateResolver.runOrder(runID, connection: connection),
-                    scopeID: try NearDuplicateResolver.scopeID(plan.scope, bandStore: bandStore, connection: connection), connection: connection
+                    scopeID: scopeID, connection: connection
                 )
                 signatureRows += rows.signatures
                 bandRows += rows.bands
@@ -235,7 +238,7 @@ public struct RecordWriter: Sendable {
                     """, [runID, String(shard), String(count), worker, String(attempt)])
             }
             if !decidesLater { try hook?(connection, kept) }
-            return (Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus), published)
+            return (Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus), published, scopeIDs)
         }
         guard decidesLater else { return outcome }
         let publishedByRun = published
@@ -259,13 +262,21 @@ public struct RecordWriter: Sendable {
                 let publishedKeys = Set(work.published.values.map(\.key))
                 let unknown = work.keys.filter { !publishedKeys.contains($0) }
                 let plan = work.plan
-                let (scopeID, stored) = try await connection.transaction { connection in
-                    (try NearDuplicateResolver.scopeID(scope, bandStore: bandStore, connection: connection),
-                     try NearDuplicateResolver.storedEntries(unknown, plan: plan, connection: connection))
-                }
                 var known = work.published
-                known.merge(stored) { first, _ in first }
-                byScope[scope]?.published = known
+                let scopeID: Int
+                // Only a redelivery (records stored before) or a batch that published
+                // nothing new needs a read: the usual batch was all just published.
+                if unknown.isEmpty, let published = publishedScopeIDs[scope] {
+                    scopeID = published
+                } else {
+                    let (id, stored) = try await connection.transaction { connection in
+                        (try NearDuplicateResolver.scopeID(scope, bandStore: bandStore, connection: connection),
+                         try NearDuplicateResolver.storedEntries(unknown, plan: plan, connection: connection))
+                    }
+                    scopeID = id
+                    known.merge(stored) { first, _ in first }
+                    byScope[scope]?.published = known
+                }
                 var entries: [BandEntry] = []
                 for (id, entry) in known {
                     for (band, bucket) in plan.lsh.bandKeys(of: entry.signature).enumerated() {

@@ -36,6 +36,10 @@ import Testing
         // One batch holding two records of one bucket: the later sees the earlier.
         let batch = try await index.addAndProbe([BandEntry(band: 5, bucket: 9, id: 10), BandEntry(band: 5, bucket: 9, id: 11)])
         #expect(batch == [[], [10]])
+        // Bands past 255 (e.g. 512 permutations in rows of 1) are their own: 300 is not 44.
+        #expect(try await index.addAndProbe([BandEntry(band: 44, bucket: 77, id: 20)]) == [[]])
+        #expect(try await index.addAndProbe([BandEntry(band: 300, bucket: 77, id: 21)]) == [[]])
+        #expect(try await index.addAndProbe([BandEntry(band: 300, bucket: 77, id: 22)]) == [[21]])
         // Another scope is another index.
         let other = try Self.index(server.url, scope: 8)
         #expect(try await other.addAndProbe([BandEntry(band: 0, bucket: 42, id: 99)]) == [[]])

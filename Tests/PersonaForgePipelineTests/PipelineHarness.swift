@@ -225,3 +225,49 @@ final class PipelineHarness: @unchecked Sendable {
         throw TestSupportError("run \(runID) did not reach the expected state in \(timeout); last: \(String(describing: last))\nlogs:\n" + (0..<processes.count).map { log(of: $0) }.joined(separator: "\n---\n").suffix(4000))
     }
 }
+
+// MARK: The determinism scenario
+
+extension PipelineHarness {
+    /// Runs `config` with 1 worker and 1 reducer, then again (`--new`: same seed, same
+    /// samples) with 3 workers and 2 reducers reading one batch at a time, one of them
+    /// killed with SIGKILL mid-run and a third started. `reducerEnvironment` goes to
+    /// every reducer. Returns both run ids once both completed with 60 records.
+    func runSeriallyThenInParallelWithAReducerKilled(
+        _ config: String, reducerEnvironment: [String: String] = [:]
+    ) async throws -> (serial: String, parallel: String, records: Int) {
+        let serial = try await submit(config)
+        try start(["coordinator"])
+        let lone = [try start(["reducer"], environment: reducerEnvironment), try start(["worker", "--concurrency", "2"])]
+        _ = try await waitFor(serial, timeout: .seconds(120)) { $0.state == "completed" }
+        for process in lone { process.terminate(signal: SIGKILL) }
+
+        let resubmitted = try await run(["submit", config, "--new"])
+        guard let parallel = resubmitted.output.split(separator: "\n").last.map(String.init), parallel.count == 36 else {
+            throw TestSupportError("submit --new failed (\(resubmitted.status)): \(resubmitted.output)")
+        }
+        let victim = try start(["reducer", "--batch-count", "1"], environment: reducerEnvironment)
+        try start(["reducer", "--batch-count", "1"], environment: reducerEnvironment)
+        for _ in 0..<3 { try start(["worker", "--concurrency", "2"]) }
+        _ = try await waitFor(parallel, timeout: .seconds(60)) { $0.records >= 15 }
+        victim.terminate(signal: SIGKILL)
+        try start(["reducer", "--batch-count", "1", "--claim-idle", "2"], environment: reducerEnvironment)
+        let counts = try await waitFor(parallel, timeout: .seconds(120)) { $0.state == "completed" }
+        return (serial, parallel, counts.records)
+    }
+
+    /// `position:sample` of the run's kept records, sorted.
+    func keptKeys(_ run: String, database: PostgresConnection) async throws -> [String] {
+        try await database.query(
+            "SELECT position || ':' || sample AS key FROM records WHERE run_id = $1::uuid AND status = 'kept' ORDER BY 1", [run]
+        ).compactMap { $0["key"].string }
+    }
+
+    /// `position:sample` of each condition's earliest sample in the run's sample order, sorted.
+    func earliestSampleKeys(_ run: String, database: PostgresConnection) async throws -> [String] {
+        try await database.query("""
+            SELECT DISTINCT ON (position) position || ':' || sample AS key FROM records
+            WHERE run_id = $1::uuid ORDER BY position, sample_position
+            """, [run]).compactMap { $0["key"].string }.sorted()
+    }
+}

@@ -14,37 +14,14 @@ import Testing
         let index = ["PERSONAFORGE_BAND_INDEX_URL": cluster.url]
         let config = try harness.writeConfig(name: "cluster-index", personas: 20, samples: 3, shardSize: 3)
         let database = try await harness.database()
-        func kept(_ run: String) async throws -> [String] {
-            try await database.query(
-                "SELECT position || ':' || sample AS key FROM records WHERE run_id = $1::uuid AND status = 'kept' ORDER BY 1", [run]
-            ).compactMap { $0["key"].string }
-        }
+        let (serial, parallel, records) = try await harness.runSeriallyThenInParallelWithAReducerKilled(config, reducerEnvironment: index)
+        #expect(records == 60)
 
-        let serial = try await harness.submit(config)
-        try harness.start(["coordinator"])
-        let lone = [try harness.start(["reducer"], environment: index), try harness.start(["worker", "--concurrency", "2"])]
-        _ = try await harness.waitFor(serial, timeout: .seconds(120)) { $0.state == "completed" }
-        for process in lone { process.terminate(signal: SIGKILL) }
-
-        let resubmitted = try await harness.run(["submit", config, "--new"])
-        let parallel = try #require(resubmitted.output.split(separator: "\n").last.map(String.init))
-        let victim = try harness.start(["reducer", "--batch-count", "1"], environment: index)
-        try harness.start(["reducer", "--batch-count", "1"], environment: index)
-        for _ in 0..<3 { try harness.start(["worker", "--concurrency", "2"]) }
-        _ = try await harness.waitFor(parallel, timeout: .seconds(60)) { $0.records >= 15 }
-        victim.terminate(signal: SIGKILL)
-        try harness.start(["reducer", "--batch-count", "1", "--claim-idle", "2"], environment: index)
-        let counts = try await harness.waitFor(parallel, timeout: .seconds(120)) { $0.state == "completed" }
-        #expect(counts.records == 60)
-
-        let serialKept = try await kept(serial), parallelKept = try await kept(parallel)
+        let serialKept = try await harness.keptKeys(serial, database: database)
+        let parallelKept = try await harness.keptKeys(parallel, database: database)
         #expect(serialKept.count == 20, "one kept record per persona: \(serialKept)")
         #expect(serialKept == parallelKept)
-        let earliest = try await database.query("""
-            SELECT DISTINCT ON (position) position || ':' || sample AS key FROM records
-            WHERE run_id = $1::uuid ORDER BY position, sample_position
-            """, [parallel]).compactMap { $0["key"].string }.sorted()
-        #expect(parallelKept == earliest)
+        #expect(parallelKept == (try await harness.earliestSampleKeys(parallel, database: database)))
         // The band rows are in the cluster, on more than one node, and none in PostgreSQL.
         for run in [serial, parallel] {
             let scope = try #require(try await database.query(

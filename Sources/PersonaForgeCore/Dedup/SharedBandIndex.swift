@@ -36,31 +36,22 @@ public final class InMemorySharedBandIndex: SharedBandIndex {
         var bucket: UInt64
     }
 
-    private struct State {
-        var buckets: [BucketKey: [Int64]] = [:]
-        var calls = 0
-    }
-
-    private let state = Mutex(State())
+    private let buckets = Mutex<[BucketKey: [Int64]]>([:])
 
     public init() {}
 
     public func addAndProbe(scopeID: Int, _ entries: [BandEntry]) async throws -> [[Int64]] {
-        state.withLock { state in
-            state.calls += 1
+        buckets.withLock { buckets in
             return entries.map { entry in
                 let key = BucketKey(scope: scopeID, band: entry.band, bucket: entry.bucket)
-                let held = state.buckets[key, default: []]
+                let held = buckets[key, default: []]
                 let others = held.filter { $0 != entry.id }
-                if others.count == held.count { state.buckets[key] = held + [entry.id] }
+                if others.count == held.count { buckets[key] = held + [entry.id] }
                 return others
             }
         }
     }
 
-    /// Calls made, for tests that check the index was used.
-    public var calls: Int { state.withLock { $0.calls } }
-
     /// Band entries held, over all scopes.
-    public var entryCount: Int { state.withLock { $0.buckets.values.reduce(0) { $0 + $1.count } } }
+    public var entryCount: Int { buckets.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }
