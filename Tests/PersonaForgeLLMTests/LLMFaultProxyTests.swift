@@ -16,12 +16,17 @@ import Testing
     static let model = ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_MODEL"] ?? "smollm2-135m-instruct"
     static let request = ChatCompletionRequest(model: model, messages: [.user("Say hi.")], temperature: 0, maxTokens: 8, seed: 1)
 
-    /// A client whose requests time out after 3 s and whose bodies may hold 16 MiB, as a worker's.
+    /// A client whose bodies may hold 16 MiB, as a worker's. Its requests time out after
+    /// 3 s for the faults that are about time (hang, trickle) and after 60 s otherwise: on a
+    /// loaded CI machine the real model, shared with other suites, took more than 3 s to
+    /// answer 8 tokens (failed that way once), and a slow answer is not what is tested.
     static func client(_ proxy: HTTPFixtureServer, mode: String) -> LLMClient {
         LLMClient(
             endpoint: LLMEndpoint(baseURL: "\(proxy.baseURL)/\(mode)/v1", model: model),
-            http: HTTPClient(configuration: HTTPClient.Configuration(maximumBodySize: 16 << 20)), timeout: .seconds(3))
+            http: HTTPClient(configuration: HTTPClient.Configuration(maximumBodySize: 16 << 20)),
+            timeout: timed.contains(mode) ? .seconds(3) : .seconds(60))
     }
+    static let timed: Set = ["hang", "trickle"]
 
     @Test func theRealServerAnswersThroughTheProxy() async throws {
         let proxy = try HTTPFixtureServer(script: "llm_fault_proxy.py", extraArguments: [Self.upstream])
@@ -59,8 +64,10 @@ import Testing
             if mode == "429" { #expect(error.retryAfter == .seconds(1)) }
             if mode == "429-bare" { #expect(error.retryAfter == nil) }
         }
-        // The 3 s request timeout bounds every fault, including a server that never answers
-        // and one that sends a byte a second.
-        #expect(ContinuousClock.now - started < .seconds(10), "\(mode) took \(ContinuousClock.now - started)")
+        // The 3 s request timeout bounds a server that never answers and one that sends a
+        // byte a second.
+        if Self.timed.contains(mode) {
+            #expect(ContinuousClock.now - started < .seconds(10), "\(mode) took \(ContinuousClock.now - started)")
+        }
     }
 }

@@ -35,4 +35,24 @@ struct ReconnectTests {
             await killer.close()
         }
     }
+
+    /// JIT compilation cost more than the writer's statements themselves (hundreds of
+    /// ms per batch once tables grow): every connection turns it off, also after a
+    /// reconnect, whatever the server's default.
+    @Test func jitIsOffInEverySessionAlsoAfterAReconnect() async throws {
+        try await TestDatabase.withSchema { schema in
+            let connection = try await schema.connect()
+            let killer = try await schema.connect()
+            // The server's own default is on (PostgreSQL 11 and later): the setting is ours.
+            #expect(try await killer.query("SELECT reset_val FROM pg_settings WHERE name = 'jit'").first?["reset_val"].string == "on")
+            #expect(try await connection.query("SHOW jit").first?["jit"].string == "off")
+            let oldPID = try await connection.backendProcessID()
+            _ = try await killer.query("SELECT pg_terminate_backend($1::integer, 5000) AS ok", [String(oldPID)])
+            _ = try? await connection.execute("SELECT 1")
+            #expect(try await connection.query("SHOW jit").first?["jit"].string == "off")
+            #expect(try await connection.backendProcessID() != oldPID)
+            await connection.close()
+            await killer.close()
+        }
+    }
 }
