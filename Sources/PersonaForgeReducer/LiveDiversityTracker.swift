@@ -258,7 +258,10 @@ public final class LiveDiversityTracker: Sendable {
                     if compacted > 0 {
                         self.logger.info("compacted the live diversity partials of dead reducers", metadata: ["run": "\(run)", "partials": "\(compacted)"])
                     }
-                    let merged = try DiversityStateStore.merged(run: run, configuration: configuration, connection: connection)
+                    let own = self.partials.withLock { $0[run] }.map {
+                        DiversityStateStore.OwnPartial(reducer: self.reducer, accumulator: $0.accumulator, pendingRecords: $0.unpersisted)
+                    }
+                    let merged = try DiversityStateStore.merged(run: run, configuration: configuration, own: own, connection: connection)
                     var metrics = merged.accumulator.snapshot()
                     metrics["live"] = 1
                     metrics["live_partials"] = Double(merged.partials)

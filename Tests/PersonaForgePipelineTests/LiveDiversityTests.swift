@@ -182,6 +182,39 @@ import Testing
         }
     }
 
+    /// A snapshot merges the writing reducer's partial from its memory (not its pending
+    /// rows read back) with every other reducer's rows: the same metrics as merging the
+    /// rows alone, each record counted once, pending records still reported as pending.
+    @Test func aSnapshotTakesItsOwnPartialFromMemoryAndCountsEachRecordOnce() async throws {
+        try await Self.withRun { run, connect in
+            // Never persisted within the test: every record stays pending in PostgreSQL.
+            let settings = LiveDiversitySettings(persistInterval: .seconds(3600), snapshotInterval: .zero)
+            let a = try await connect()
+            let b = try await connect()
+            let first = LiveDiversityTracker(reducer: "r1", settings: settings, logger: Self.logger)
+            let second = LiveDiversityTracker(reducer: "r2", settings: settings, logger: Self.logger)
+            try await Self.write([Self.batch(run, shard: 0), Self.batch(run, shard: 1)], RecordWriter(connection: a), first)
+            try await Self.write([Self.batch(run, shard: 2)], RecordWriter(connection: b), second)
+            await first.writeDueSnapshots(connection: a)
+            let snapshot = try #require(try await a.query(
+                "SELECT records_seen, metrics::text AS metrics FROM metric_snapshots WHERE run_id = $1::uuid ORDER BY snapshot DESC LIMIT 1", [run]).first)
+            #expect(snapshot["records_seen"].int == 18)
+            let live = try JSONDecoder().decode(DiversityMetrics.self, from: Data((snapshot["metrics"].string ?? "").utf8))
+            #expect(live["live_partials"] == 2)
+            #expect(live["live_pending_records"] == 18)
+            let fromRows = try await Self.merged(run, a)
+            #expect(fromRows.accumulator.recordCount == 18)
+            var expected = fromRows.accumulator.snapshot()
+            expected["live"] = 1
+            expected["live_partials"] = 2
+            expected["live_pending_records"] = 18
+            #expect(live == expected)
+            #expect(try await Self.count("SELECT count(*)::int AS n FROM diversity_pending WHERE run_id = $1::uuid", run, a) == 18)
+            await a.close()
+            await b.close()
+        }
+    }
+
     @Test func concurrentReducersMergeToTheExactMetrics() async throws {
         try await Self.withRun { run, connect in
             let settings = LiveDiversitySettings(persistInterval: .milliseconds(1))
