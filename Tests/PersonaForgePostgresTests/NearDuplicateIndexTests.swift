@@ -201,6 +201,26 @@ struct NearDuplicateIndexTests {
         }
     }
 
+    /// Three copies arriving latest first: the middle one's arrival marks the last, the
+    /// earliest one's marks the middle (kept → duplicate) and moves the last one's
+    /// pointer, which already named the middle, to itself. Both index stores.
+    @Test(arguments: [false, true])
+    func aDuplicatesPointerMovesToAnEarlierOriginalThatArrivesLater(redisIndex: Bool) async throws {
+        try await Self.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let writer = RecordWriter(connection: connection, bandIndex: redisIndex ? InMemorySharedBandIndex() : nil)
+            let base = Self.text("sigma")
+            for (shard, position) in [(4, 40), (2, 20), (0, 5)] {
+                _ = try await writer.write([Self.batch(run: run, shard: shard, [Self.record(position, base)])], dedup: [run: try Self.plan(run)])
+            }
+            let statuses = try await Self.statuses(connection, run: run)
+            #expect(statuses[5]! == ("kept", nil))
+            #expect(statuses[20]! == ("duplicate", 5))
+            #expect(statuses[40]! == ("duplicate", 5))
+            #expect(try await Self.count(connection, "SELECT records_duplicate AS n FROM runs WHERE id = $1::uuid", [run]) == 2)
+        }
+    }
+
     @Test func runsInOneWriteKeepTheirOwnScopes() async throws {
         try await Self.withRuns(2) { _, connection, runs in
             let text = Self.text("theta")
