@@ -70,6 +70,10 @@ public final class LiveDiversityTracker: Sendable {
         var unpersisted: Int
         /// Records committed since the last snapshot this reducer wrote.
         var unsnapshotted: Bool
+        /// Texts of the transaction in progress listed as pending but not yet added to
+        /// `accumulator`: added by ``committed()``, after the commit, so that the
+        /// transaction (and the hot rows it locks) is not held for the fold.
+        var unfolded: [String] = []
     }
 
     /// Committed partials (what PostgreSQL holds for this reducer, as state + pending).
@@ -98,11 +102,18 @@ public final class LiveDiversityTracker: Sendable {
         { connection, kept in try self.fold(kept, connection: connection) }
     }
 
-    /// The transaction committed: its partials become the current ones.
+    /// The transaction committed: its partials, with the records it listed as pending
+    /// now folded in, become the current ones.
     public func committed() {
-        let done = staged.withLock { staged in
+        var done = staged.withLock { staged in
             defer { staged = [:] }
             return staged
+        }
+        for run in Array(done.keys) {
+            guard var partial = done.removeValue(forKey: run) else { continue }
+            for text in partial.unfolded { partial.accumulator.add(text) }
+            partial.unfolded = []
+            done[run] = partial
         }
         partials.withLock { $0.merge(done) { _, new in new } }
     }
@@ -156,11 +167,14 @@ public final class LiveDiversityTracker: Sendable {
                     continue
                 }
             }
-            for record in records { partial.accumulator.add(record.text) }
+            partial.unfolded += records.map(\.text)
             partial.unpersisted += records.count
             partial.lastTouched = now
             partial.unsnapshotted = true
             if now - partial.lastPersist >= settings.persistInterval {
+                // The state stored must hold every record: fold this transaction's now.
+                for text in partial.unfolded { partial.accumulator.add(text) }
+                partial.unfolded = []
                 let started = ContinuousClock.now
                 let bytes = try DiversityStateStore.persist(run: run, reducer: reducer, accumulator: partial.accumulator, connection: connection)
                 let elapsed = (ContinuousClock.now - started).components
