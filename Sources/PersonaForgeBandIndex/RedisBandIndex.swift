@@ -11,7 +11,7 @@ public import PersonaForgeRedis
 /// its value is the ids of the records holding that bucket, 8 little-endian bytes
 /// each, in the order they were added.
 ///
-/// **The one operation**, ``addAndProbe(_:)``: for every entry, add its id to its
+/// **The one operation**, ``addAndProbe(scopeID:_:expected:)``: for every entry, add its id to its
 /// bucket unless it is there already, and return the other ids of that bucket. It
 /// is one Lua script per partition touched, so it is atomic per bucket: of two
 /// records added to one bucket at the same time, whichever is added second sees the
@@ -22,6 +22,14 @@ public import PersonaForgeRedis
 ///
 /// The index holds no signatures and no order: callers fetch the candidates'
 /// signatures (PostgreSQL `record_signatures`) to confirm and order them.
+///
+/// **Lost writes.** Each call reports the partitions it created, and the caller records
+/// them in PostgreSQL (`band_index_partitions`). A later call names those it expects,
+/// and the script of an expected partition that is missing refuses before it adds
+/// anything: a Redis that restarted empty, or a failover to a replica that had not
+/// received them, is found instead of silently keeping near duplicates. (Lost
+/// entries inside a partition that survives, e.g. the last second of `appendfsync
+/// everysec`, are not found this way.)
 public struct RedisBandIndex: SharedBandIndex {
     public let cluster: RedisCluster
     public let namespace: String
@@ -52,9 +60,10 @@ public struct RedisBandIndex: SharedBandIndex {
     }
 
     /// Adds every entry and returns, for each (in input order), the ids its bucket
-    /// holds besides the entry's own.
-    public func addAndProbe(scopeID: Int, _ entries: [BandEntry]) async throws(RedisError) -> [[Int64]] {
-        if entries.isEmpty { return [] }
+    /// holds besides the entry's own, and the partitions this call created. Throws
+    /// ``BandIndexLostError`` when a partition of `expected` is missing.
+    public func addAndProbe(scopeID: Int, _ entries: [BandEntry], expected: Set<Int>) async throws -> BandProbe {
+        if entries.isEmpty { return BandProbe(holders: [], created: []) }
         var byPartition: [Int: [Int]] = [:]
         for (index, entry) in entries.enumerated() {
             guard (0...Int(UInt16.max)).contains(entry.band) else {
@@ -64,14 +73,15 @@ public struct RedisBandIndex: SharedBandIndex {
         }
         var calls: [(slotKey: [UInt8], command: RedisCommand)] = []
         var callEntries: [[Int]] = []
+        var callPartitions: [Int] = []
         for (p, indices) in byPartition.sorted(by: { $0.key < $1.key }) {
             let key = Array(key(scopeID: scopeID, partition: p).utf8)
             var start = 0
             while start < indices.count {
                 let chunk = Array(indices[start..<min(indices.count, start + maximumFieldsPerCall)])
                 start += chunk.count
-                var arguments: [any RedisArgument] = ["EVAL", Self.script, "1", key]
-                arguments.reserveCapacity(4 + 2 * chunk.count)
+                var arguments: [any RedisArgument] = ["EVAL", Self.script, "1", key, expected.contains(p) ? "1" : "0"]
+                arguments.reserveCapacity(5 + 2 * chunk.count)
                 for index in chunk {
                     let entry = entries[index]
                     arguments.append(Self.field(band: entry.band, bucket: entry.bucket))
@@ -79,15 +89,23 @@ public struct RedisBandIndex: SharedBandIndex {
                 }
                 calls.append((key, RedisCommand(arguments)))
                 callEntries.append(chunk)
+                callPartitions.append(p)
             }
         }
         let replies = try await cluster.pipeline(calls)
         var result = [[Int64]](repeating: [], count: entries.count)
-        for (reply, indices) in zip(replies, callEntries) {
-            guard case .array(let holders) = reply, holders.count == indices.count else {
+        var created = Set<Int>()
+        var lost = Set<Int>()
+        for ((reply, indices), partition) in zip(zip(replies, callEntries), callPartitions) {
+            if case .error(let message) = reply, message.hasPrefix("PFLOST") {
+                lost.insert(partition)
+                continue
+            }
+            guard case .array(let answer) = reply, answer.count == indices.count + 1, let wasCreated = answer.first?.integer else {
                 throw RedisError(.protocolError, "band index script on \(scopeID) answered \(reply) for \(indices.count) fields")
             }
-            for (holder, index) in zip(holders, indices) {
+            if wasCreated == 1 { created.insert(partition) }
+            for (holder, index) in zip(answer.dropFirst(), indices) {
                 guard let bytes = holder.bytes ?? (holder.isNull ? [] : nil), bytes.count % 8 == 0 else {
                     throw RedisError(.protocolError, "band index bucket value of \(holder.bytes?.count ?? -1) bytes is not a list of 8-byte ids")
                 }
@@ -103,7 +121,8 @@ public struct RedisBandIndex: SharedBandIndex {
                 result[index] = ids
             }
         }
-        return result
+        if !lost.isEmpty { throw BandIndexLostError(scopeID: scopeID, partitions: Array(lost)) }
+        return BandProbe(holders: result, created: created)
     }
 
     static func field(band: Int, bucket: UInt64) -> [UInt8] {
@@ -119,11 +138,17 @@ public struct RedisBandIndex: SharedBandIndex {
         return (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
 
-    /// KEYS[1] the partition; ARGV pairs of (field, id). Returns, per pair, the
-    /// bucket's other ids (concatenated 8-byte values, possibly empty).
+    /// KEYS[1] the partition; ARGV[1] "1" when the partition must exist already, then
+    /// pairs of (field, id). Returns 1 if this call created the partition (else 0),
+    /// then per pair the bucket's other ids (concatenated 8-byte values, possibly
+    /// empty); a partition that must exist and does not gets the error `PFLOST`.
     public static let script = """
-        local out = {}
-        for i = 1, #ARGV, 2 do
+        local existed = redis.call('EXISTS', KEYS[1]) == 1
+        if ARGV[1] == '1' and not existed then
+          return redis.error_reply('PFLOST band index partition ' .. KEYS[1] .. ' is missing')
+        end
+        local out = {existed and 0 or 1}
+        for i = 2, #ARGV, 2 do
           local field, id = ARGV[i], ARGV[i + 1]
           local held = redis.call('HGET', KEYS[1], field)
           if not held then

@@ -8,7 +8,7 @@ struct PersonaForgeCommand: AsyncParsableCommand {
         subcommands: [
             VersionCommand.self, DoctorCommand.self, ChatCommand.self, MigrateCommand.self, PlanCommand.self,
             SubmitCommand.self, CoordinatorCommand.self, WorkerCommand.self, ReducerCommand.self, RunCommand.self,
-            StatusCommand.self, RunsCommand.self, ExportCommand.self, EvaluateCommand.self, ReportCommand.self, DedupCommand.self, DedupShinglesCommand.self, MetricsCommand.self,
+            StatusCommand.self, RunsCommand.self, ExportCommand.self, EvaluateCommand.self, ReportCommand.self, DedupCommand.self, DedupShinglesCommand.self, MetricsCommand.self, BandIndexCommand.self,
         ]
     )
 }

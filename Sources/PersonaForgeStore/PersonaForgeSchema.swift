@@ -18,6 +18,7 @@ public enum PersonaForgeSchema {
         orderedDedupSchema,
         lz4ToastSchema,
         bandStoreSchema,
+        bandIndexPartitionsSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

@@ -283,7 +283,17 @@ public struct RecordWriter: Sendable {
                         entries.append(BandEntry(band: band, bucket: bucket, id: id))
                     }
                 }
-                external[scope] = try await bandIndex.addAndProbe(scopeID: scopeID, entries).flatMap { $0 }
+                // The partitions earlier calls created must still be there (a Redis that
+                // lost them would let near duplicates through); those this call creates
+                // are recorded for the next calls.
+                let expected = try await BandIndexRebuild.expectedPartitions(scopeID: scopeID, connection: connection)
+                let probe = try await bandIndex.addAndProbe(scopeID: scopeID, entries, expected: expected)
+                if !probe.created.isEmpty {
+                    try await connection.execute("""
+                        INSERT INTO band_index_partitions (scope_id, partition) SELECT $1, unnest($2::int[]) ON CONFLICT DO NOTHING
+                        """, [String(scopeID), "{" + probe.created.sorted().map(String.init).joined(separator: ",") + "}"])
+                }
+                external[scope] = probe.holders.flatMap { $0 }
             }
         }
         let work = byScope, candidates = external

@@ -45,6 +45,29 @@ import Testing
         #expect(try await other.addAndProbe([BandEntry(band: 0, bucket: 42, id: 99)]) == [[]])
     }
 
+    /// Each call reports the partitions it created; a call expecting them finds a
+    /// Redis that lost them (FLUSHALL, as a restart without persistence) and refuses
+    /// without adding to them, while a call that expects nothing (a rebuild) refills.
+    @Test func aPartitionExpectedButMissingIsReportedAsLost() async throws {
+        let server = try RedisServerProcess()
+        let index = try Self.index(server.url, partitions: 4)
+        let entries = (0..<40).map { BandEntry(band: $0 % 3, bucket: UInt64($0) &* 0x9E37_79B9_7F4A_7C15, id: Int64($0)) }
+        let first = try await index.index.addAndProbe(scopeID: index.scope, entries, expected: [])
+        #expect(first.created == [0, 1, 2, 3])
+        let again = try await index.index.addAndProbe(scopeID: index.scope, entries, expected: first.created)
+        #expect(again.created.isEmpty)
+        #expect(again.holders == first.holders)
+        let redis = RedisConnection(configuration: try RedisConfiguration(url: server.url))
+        _ = try await redis.send("FLUSHALL")
+        let error = try await #require(throws: BandIndexLostError.self) {
+            try await index.index.addAndProbe(scopeID: index.scope, entries, expected: first.created)
+        }
+        #expect(error.partitions == [0, 1, 2, 3])
+        #expect(try await redis.send("DBSIZE").integer == 0)
+        // A rebuild expects nothing and creates them again.
+        #expect(try await index.index.addAndProbe(scopeID: index.scope, entries, expected: []).created == [0, 1, 2, 3])
+    }
+
     @Test func ofTwoRecordsAddedAtOnceToOneBucketTheSecondSeesTheFirst() async throws {
         let cluster = try RedisClusterProcess()
         // 8 concurrent clients add 4,000 records of 9 bands each, with buckets drawn

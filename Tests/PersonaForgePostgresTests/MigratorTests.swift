@@ -113,7 +113,7 @@ struct MigratorTests {
                 [schema.name]
             ).map { $0["table_name"].string ?? "" }
             #expect(tables == [
-                "axis_coverage", "axis_reject_reasons", "dedup_scopes", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
+                "axis_coverage", "axis_reject_reasons", "band_index_partitions", "dedup_scopes", "diversity_pending", "diversity_states", "lsh_bands", "metric_snapshots", "record_signatures",
                 "records", "redis_incarnations", "run_shards", "runs", "schema_migrations",
             ])
 

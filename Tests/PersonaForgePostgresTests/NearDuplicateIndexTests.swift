@@ -277,7 +277,7 @@ struct BandIndexUpgradeTests {
                 """, [plan.scope])
 
             let applied = try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger)
-            #expect(applied.map(\.version) == [6, 7, 8, 9])
+            #expect(applied.map(\.version) == [6, 7, 8, 9, 10])
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 2 * plan.lsh.bands)
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM dedup_scopes") == 1)
             let ids = try await connection.query("SELECT position, id FROM record_signatures ORDER BY id")

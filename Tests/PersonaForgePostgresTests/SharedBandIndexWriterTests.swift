@@ -43,6 +43,49 @@ struct SharedBandIndexWriterTests {
         }
     }
 
+    /// An index that forgets everything (a Redis restarted without persistence) is
+    /// refused: the partitions earlier batches created are recorded in PostgreSQL,
+    /// and the next batch touching one of them decides nothing and says why, so a
+    /// near duplicate is never kept because the index forgot its original.
+    @Test func anIndexThatLostItsPartitionsIsRefusedAndDecidesNothing() async throws {
+        try await T.withRuns(1) { _, connection, runs in
+            let run = runs[0]
+            let shared = InMemorySharedBandIndex(partitions: 4)
+            let writer = RecordWriter(connection: connection, bandIndex: shared)
+            let base = T.text("lambda")
+            _ = try await writer.write([T.batch(run: run, shard: 0, [T.record(0, base), T.record(1, T.text("mu"))])], dedup: [run: try T.plan(run)])
+            let recorded = try await T.count(connection, "SELECT count(*)::int AS n FROM band_index_partitions")
+            #expect(recorded > 0 && recorded <= 4)
+            shared.loseEverything()
+            let error = try await #require(throws: BandIndexLostError.self) {
+                try await writer.write([T.batch(run: run, shard: 1, [T.record(5, T.nearCopy(of: base))])], dedup: [run: try T.plan(run)])
+            }
+            #expect(!error.partitions.isEmpty)
+            #expect(error.description.contains("lost writes"))
+            // The record is stored (its first transaction committed) and still kept, not
+            // wrongly decided: a redelivery after a rebuild decides it.
+            #expect(try await T.statuses(connection, run: run)[5]! == ("kept", nil))
+            #expect(shared.entryCount == 0)
+
+            // The rebuild refills the index from record_signatures (3 records: 0, 1 and
+            // the stored 5), marking the scope as rebuilding meanwhile; then the
+            // redelivered batch decides 5 a duplicate of 0.
+            let scopeID = try await T.count(connection, "SELECT id AS n FROM dedup_scopes")
+            _ = try await connection.execute("UPDATE dedup_scopes SET band_index_rebuilding = true")
+            let waiting = try await #require(throws: BandIndexLostError.self) {
+                try await writer.write([T.batch(run: run, shard: 1, [T.record(5, T.nearCopy(of: base))])], dedup: [run: try T.plan(run)])
+            }
+            #expect(waiting.rebuilding)
+            let outcome = try await BandIndexRebuild.rebuild(scopeID: scopeID, index: shared, connection: connection, pageSize: 2) { try T.plan($0) }
+            #expect(outcome.records == 3)
+            #expect(outcome.runs == 1)
+            #expect(shared.entryCount == 3 * (try T.plan(run).lsh.bands))
+            #expect(try await T.count(connection, "SELECT count(*)::int AS n FROM dedup_scopes WHERE band_index_rebuilding") == 0)
+            _ = try await writer.write([T.batch(run: run, shard: 1, [T.record(5, T.nearCopy(of: base))])], dedup: [run: try T.plan(run)])
+            #expect(try await T.statuses(connection, run: run)[5]! == ("duplicate", 0))
+        }
+    }
+
     @Test func concurrentWritersKeepExactlyOneOfTwoIdenticalTexts() async throws {
         try await T.withRuns(1) { schema, connection, runs in
             let run = runs[0]
@@ -119,5 +162,5 @@ struct SharedBandIndexWriterTests {
 /// A shared index that is down.
 struct FailingIndex: SharedBandIndex {
     struct Down: Error {}
-    func addAndProbe(scopeID: Int, _ entries: [BandEntry]) async throws -> [[Int64]] { throw Down() }
+    func addAndProbe(scopeID: Int, _ entries: [BandEntry], expected: Set<Int>) async throws -> BandProbe { throw Down() }
 }
