@@ -209,8 +209,8 @@ let package = Package(
         .testTarget(
             name: "PersonaForgeCLITests",
             // Depends on the executable so that `swift test` builds `personaforge` before running it.
-            dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeStore", "PersonaForgeTestSupport",
-                           .product(name: "Yams", package: "Yams")],
+            dependencies: ["PersonaForgeCore", "PersonaForgeCLI", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis",
+                           "PersonaForgeTestSupport", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

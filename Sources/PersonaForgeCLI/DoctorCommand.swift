@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PersonaForgeBandIndex
 import PersonaForgeHTTP
 import PersonaForgeLLM
 import PersonaForgePostgres
@@ -28,6 +29,11 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "Redis key namespace whose keys must be usable (env: PERSONAFORGE_NAMESPACE).")
     var namespace: String = ProcessInfo.processInfo.environment["PERSONAFORGE_NAMESPACE"] ?? "pf"
 
+    @Option(help: ArgumentHelp(
+        "The reducers' band index in Redis or Redis Cluster, if they use one: checks its persistence and that no partition is lost.",
+        discussion: "Env: PERSONAFORGE_BAND_INDEX_URL."))
+    var bandIndexURL: String?
+
     func run() async throws {
         let selected = Set((only ?? "redis,postgres,llm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
         for name in selected where !["redis", "postgres", "llm"].contains(name) {
@@ -37,12 +43,79 @@ struct DoctorCommand: AsyncParsableCommand {
         if selected.contains("redis") { await checkRedis(&report) }
         if selected.contains("postgres") { await checkPostgres(&report) }
         if selected.contains("llm") { await checkLLM(&report) }
+        if selected.contains("postgres") { await checkBandIndex(&report) }
         print("")
         if report.failures == 0 {
             print(Style.ok("All checks passed") + (report.warnings > 0 ? " (\(report.warnings) warning\(report.warnings == 1 ? "" : "s"))." : "."))
         } else {
             print(Style.fail("\(report.failures) check\(report.failures == 1 ? "" : "s") failed") + ": fix the lines marked ✗ and run `personaforge doctor` again.")
             throw ExitCode(1)
+        }
+    }
+
+    // MARK: Band index
+
+    /// With `--band-index-url`: every master reachable, its persistence, and every
+    /// partition PostgreSQL recorded for a Redis scope present (else the rebuild).
+    private func checkBandIndex(_ report: inout DoctorReport) async {
+        let environmentURL = ProcessInfo.processInfo.environment["PERSONAFORGE_BAND_INDEX_URL"]
+        let index: RedisBandIndex
+        do {
+            guard let configured = try BandIndexOption.index(bandIndexURL, namespace: namespace) else { return }
+            index = configured
+        } catch {
+            report.section("Band index", "", source: bandIndexURL == nil ? "PERSONAFORGE_BAND_INDEX_URL" : "--band-index-url")
+            report.fail("\(error)", fix: "give --band-index-url (or PERSONAFORGE_BAND_INDEX_URL) as redis://host:port/0")
+            return
+        }
+        report.section("Band index", RedisConfiguration.redact(bandIndexURL ?? environmentURL ?? ""),
+                       source: bandIndexURL == nil ? "PERSONAFORGE_BAND_INDEX_URL" : "--band-index-url")
+        do {
+            let nodes = try await index.cluster.nodeConfigurations()
+            report.ok("\(nodes.count) master\(nodes.count == 1 ? "" : "s") reachable")
+            for node in nodes {
+                let connection = RedisConnection(configuration: node)
+                let aof = try? await connection.send("CONFIG", "GET", "appendonly").array?.last?.string
+                let fsync = try? await connection.send("CONFIG", "GET", "appendfsync").array?.last?.string
+                if let aof, let fsync {
+                    if aof != "yes" || fsync != "always" {
+                        report.warn("\(node.host):\(node.port) runs appendonly \(aof), appendfsync \(fsync): a restart or crash can lose index writes",
+                                    fix: "run the index Redis with --appendonly yes --appendfsync always and a replica (docs/dedup.md)")
+                    }
+                } else {
+                    report.ok("\(node.host):\(node.port): CONFIG not permitted, persistence not checked")
+                }
+            }
+        } catch {
+            report.fail("\(error)", fix: "check --band-index-url and that every node of the cluster is up")
+            return
+        }
+        let logger = Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() }
+        do {
+            let connection = try await PostgresConnection.connect(to: connections.database.value, logger: logger)
+            var expected: [Int: [Int]] = [:]
+            for row in try await connection.query(
+                "SELECT s.id, p.partition FROM dedup_scopes s JOIN band_index_partitions p ON p.scope_id = s.id WHERE s.band_store = 'redis' ORDER BY 1, 2"
+            ) {
+                if let id = row["id"].int, let partition = row["partition"].int { expected[id, default: []].append(partition) }
+            }
+            await connection.close()
+            var lostScopes = 0
+            for (scopeID, partitions) in expected.sorted(by: { $0.key < $1.key }) {
+                let keys = partitions.map { index.key(scopeID: scopeID, partition: $0) }
+                let replies = try await index.cluster.pipeline(keys.map { (slotKey: Array($0.utf8), command: RedisCommand(["EXISTS", $0])) })
+                let missing = zip(partitions, replies).filter { $0.1.integer != 1 }.map(\.0)
+                if !missing.isEmpty {
+                    lostScopes += 1
+                    report.fail("dedup scope \(scopeID): \(missing.count) of \(partitions.count) partitions are missing from the index (lost writes)",
+                                fix: "personaforge band-index rebuild --scope-id \(scopeID) (reducers decide nothing of it until then)")
+                }
+            }
+            if lostScopes == 0 {
+                report.ok("\(expected.count) scope\(expected.count == 1 ? "" : "s") in Redis, \(expected.values.map(\.count).reduce(0, +)) partitions, none missing")
+            }
+        } catch {
+            report.fail("\(error)", fix: "the band index check needs the PostgreSQL database (migration 10) and the index")
         }
     }
 
