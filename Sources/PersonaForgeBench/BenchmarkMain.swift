@@ -37,7 +37,8 @@ struct BenchmarkMain {
                 + "personaforge-bench --end-to-end N [--database-url URL] [--workers 2] [--concurrency 32] [--reducers 1] "
                 + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
                 + "[--redis-fsync everysec] [--json]\n"
-                + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]")
+                + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]\n"
+                + "personaforge-bench --copy N [--database-url URL] [--rounds 3] [--words 80] [--psql /usr/bin/psql]")
             return
         }
         if let requestsText = options["llm-client"], let requests = Int(requestsText) {
@@ -66,6 +67,26 @@ struct BenchmarkMain {
         }
         if let records = options["end-to-end"] {
             try await runEndToEnd(records: Int(records)!, options: options, json: flags.contains("json"))
+            return
+        }
+        if let rowsText = options["copy"], let rows = Int(rowsText) {
+            let benchmark = CopyBenchmark(
+                rows: rows, rounds: Int(options["rounds"] ?? "3")!, words: Int(options["words"] ?? "80")!,
+                databaseURL: options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
+                    ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge",
+                psql: options["psql"] ?? "/usr/bin/psql")
+            do {
+                let results = try await benchmark.run()
+                print("COPY of \(rows) rows of records (19 columns, \(benchmark.words)-word texts) into an unlogged table, side by side:")
+                print("round  client                 seconds      rows/s   client µs/row   server µs/row")
+                results.forEach { print($0) }
+                let ours = results.filter { $0.tool == "PostgresConnection" }.map(\.seconds).reduce(0, +)
+                let theirs = results.filter { $0.tool != "PostgresConnection" }.map(\.seconds).reduce(0, +)
+                print(String(format: "PostgresConnection.copy takes %.2f× the wall time of psql \\copy over all rounds", ours / theirs))
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
             return
         }
         if let records = options["band-index"] {
