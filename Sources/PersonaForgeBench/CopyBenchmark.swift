@@ -32,11 +32,7 @@ struct CopyBenchmark {
         }
     }
 
-    static let columns = [
-        "run_id", "position", "sample", "sample_position", "condition", "prompt_hash", "text", "steps", "sampling",
-        "model", "finish_reason", "prompt_tokens", "completion_tokens", "status", "reject_reason", "reject_detail",
-        "worker", "attempt", "latency_ms",
-    ]
+    static let columns = RecordWriter.columns
 
     /// Rows like a result batch's: an 80-word text, the JSON columns, the counters.
     func makeRows() -> [[String?]] {
@@ -85,38 +81,40 @@ struct CopyBenchmark {
             throw TestSupportError("cannot find the PostgreSQL server's processes (is it on another machine?)")
         }
         let columnList = Self.columns.joined(separator: ", ")
+        // Live server processes plus those that exited (psql's backend ends with it).
+        func serverCPU() -> Double {
+            ProcessCPU.seconds(ofTree: postmaster) + (ProcessCPU.seconds(of: postmaster, children: true) ?? 0) - (ProcessCPU.seconds(of: postmaster) ?? 0)
+        }
+        // This process's CPU, or that of its reaped children (psql).
+        func clientCPU(children: Bool) -> Double {
+            var usage = rusage()
+            getrusage(children ? RUSAGE_CHILDREN.rawValue : RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
         var results: [Row] = []
         for round in 1...rounds {
             for tool in ["PostgresConnection", "psql \\copy"] {
                 try await connection.execute("TRUNCATE pf_bench_copy")
-                // Live server processes plus those that exited (psql's backend ends with it).
-                func serverCPU() -> Double {
-                    ProcessCPU.seconds(ofTree: postmaster) + (ProcessCPU.seconds(of: postmaster, children: true) ?? 0) - (ProcessCPU.seconds(of: postmaster) ?? 0)
-                }
+                let viaPsql = tool != "PostgresConnection"
                 let serverBefore = serverCPU()
-                let clientBefore = ProcessCPU.seconds(of: getpid()) ?? 0
+                let clientBefore = clientCPU(children: viaPsql)
                 let start = Stopwatch.now()
-                var psqlCPU = 0.0
-                if tool == "PostgresConnection" {
-                    try await connection.copy(into: "pf_bench_copy", columns: Self.columns, rows: data)
-                } else {
+                if viaPsql {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: psql)
                     process.arguments = [databaseURL, "-v", "ON_ERROR_STOP=1", "-qc", "\\copy pf_bench_copy (\(columnList)) FROM '\(file.path)'"]
                     try process.run()
                     process.waitUntilExit()
                     guard process.terminationStatus == 0 else { throw TestSupportError("psql exited with \(process.terminationStatus)") }
-                    // The child's CPU, reaped: this process's children counters.
-                    var usage = rusage()
-                    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-                    psqlCPU = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+                } else {
+                    try await connection.copy(into: "pf_bench_copy", columns: Self.columns, rows: data)
                 }
                 let seconds = Stopwatch.now() - start
-                let clientCPU = tool == "PostgresConnection" ? (ProcessCPU.seconds(of: getpid()) ?? 0) - clientBefore : psqlCPU - results.filter { $0.tool != "PostgresConnection" }.map(\.clientCPU).reduce(0, +)
-                let serverSeconds = serverCPU() - serverBefore
+                let client = clientCPU(children: viaPsql) - clientBefore
+                let server = serverCPU() - serverBefore
                 let count = try await connection.query("SELECT count(*)::int AS n FROM pf_bench_copy").first?["n"].int ?? 0
                 guard count == rows else { throw TestSupportError("\(tool) stored \(count) of \(rows) rows") }
-                results.append(Row(round: round, tool: tool, seconds: seconds, clientCPU: clientCPU, serverCPU: serverSeconds, rowCount: count))
+                results.append(Row(round: round, tool: tool, seconds: seconds, clientCPU: client, serverCPU: server, rowCount: count))
             }
         }
         try await connection.execute("DROP TABLE pf_bench_copy")

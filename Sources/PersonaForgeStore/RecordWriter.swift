@@ -54,7 +54,8 @@ public struct RecordWriter: Sendable {
     /// it really inserted (e.g. live diversity state): it commits or rolls back with them.
     public typealias TransactionHook = @Sendable (isolated PostgresConnection, [KeptRecord]) throws -> Void
 
-    static let columns = [
+    /// The `records` columns a result batch fills, in COPY order.
+    public static let columns = [
         "run_id", "position", "sample", "sample_position", "condition", "prompt_hash", "text", "steps", "sampling",
         "model", "finish_reason", "prompt_tokens", "completion_tokens", "status", "reject_reason", "reject_detail",
         "worker", "attempt", "latency_ms",
