@@ -172,7 +172,8 @@ let package = Package(
         .executableTarget(
             name: "PersonaForgeBench",
             dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
-                           "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log")],
+                           "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeWorker", "PersonaForgeSupport", "PersonaForgeTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 

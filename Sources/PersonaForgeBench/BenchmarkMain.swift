@@ -24,7 +24,7 @@ struct BenchmarkMain {
         while let argument = arguments.next() {
             guard argument.hasPrefix("--") else { fatalError("unexpected argument \(argument)") }
             let name = String(argument.dropFirst(2))
-            if name == "json" || name == "help" || name == "keep" { flags.insert(name); continue }
+            if name == "json" || name == "help" || name == "keep" || name == "whole-only" { flags.insert(name); continue }
             guard let value = arguments.next() else { fatalError("--\(name) needs a value") }
             options[name] = value
         }
@@ -38,6 +38,7 @@ struct BenchmarkMain {
                 + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
                 + "[--redis-fsync everysec] [--json]\n"
                 + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]\n"
+                + "personaforge-bench --worker-stages N [--concurrency 32] [--shard-size 100] [--rounds 3] [--words 80] [--whole-only]\n"
                 + "personaforge-bench --copy N [--database-url URL] [--rounds 3] [--words 80] [--psql /usr/bin/psql]")
             return
         }
@@ -63,6 +64,38 @@ struct BenchmarkMain {
                        String(format: "%.1f", row.stubCPUSeconds / Double(requests) * 1e6),
                        String(format: "%.2f×", rate / reference)].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
             }
+            return
+        }
+        if let recordsText = options["worker-stages"], let records = Int(recordsText) {
+            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            let benchmark = WorkerStagesBenchmark(
+                records: records, concurrency: Int(options["concurrency"] ?? "32")!, shardSize: Int(options["shard-size"] ?? "100")!,
+                rounds: Int(options["rounds"] ?? "3")!, words: Int(options["words"] ?? "80")!, wholeOnly: flags.contains("whole-only"),
+                binaries: binaries)
+            let rounds: [WorkerStagesBenchmark.Round]
+            do {
+                rounds = try await benchmark.run()
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            print("worker CPU per record outside the LLM: \(records) records (shards of \(benchmark.shardSize), concurrency "
+                + "\(benchmark.concurrency)) against personaforge-stub (\(benchmark.words)-word texts), µs of CPU per record, each round:")
+            func cell(_ text: String, _ width: Int = 20) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+            print(cell("stage", 24) + rounds.indices.map { cell("round \($0 + 1)", 12) }.joined())
+            let perRecord = { (row: WorkerStagesBenchmark.Row) in String(format: "%.1f", row.cpuSeconds / Double(records) * 1e6) }
+            for (offset, stage) in (rounds.first?.stages ?? []).enumerated() {
+                print(cell(stage.stage, 24) + rounds.map { cell(perRecord($0.stages[offset]), 12) }.joined())
+            }
+            print(cell("sum of the stages", 24) + rounds.map {
+                cell(String(format: "%.1f", $0.stages.reduce(0) { $0 + $1.cpuSeconds } / Double(records) * 1e6), 12) }.joined())
+            print(cell("whole path", 24) + rounds.map { cell(perRecord($0.whole), 12) }.joined())
+            print(cell("orchestration", 24) + rounds.map {
+                cell(String(format: "%.1f", ($0.whole.cpuSeconds - $0.stages.reduce(0) { $0 + $1.cpuSeconds }) / Double(records) * 1e6), 12) }.joined())
+            print(cell("whole path records/s", 24) + rounds.map { cell(String(format: "%.0f", Double(records) / $0.whole.seconds), 12) }.joined())
+            print(cell("stub µs per request", 24) + rounds.map { cell(String(format: "%.1f", $0.stubCPUSeconds / Double(records) * 1e6), 12) }.joined())
+            let best = rounds.map { $0.whole.cpuSeconds / Double(records) * 1e6 }.min() ?? 0
+            print(String(format: "target ≤ 100 µs per record outside the LLM: best round %.1f µs (%.2f× the target)", best, best / 100))
             return
         }
         if let records = options["end-to-end"] {

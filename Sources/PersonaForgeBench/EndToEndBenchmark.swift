@@ -93,7 +93,7 @@ struct EndToEndBenchmark {
         }
 
         _ = try command(["migrate"])
-        try writeInputs(in: directory)
+        try Self.writeInputs(in: directory, personasFile: personasFile)
 
         // The roles, started once for every run.
         var roles: [(role: String, process: ChildProcess)] = []
@@ -183,20 +183,16 @@ struct EndToEndBenchmark {
         return true
     }
 
-    private func writeInputs(in directory: URL) throws {
-        let personas: String
-        if let personasFile {
-            personas = try String(contentsOfFile: personasFile, encoding: .utf8)
-        } else {
-            personas = Self.generatedPersonas(count: 5_000)
-        }
-        try personas.write(to: directory.appendingPathComponent("personas.jsonl"), atomically: true, encoding: .utf8)
-        let topics = (0..<200).map { "topic number \($0) of the benchmark" }.joined(separator: "\n") + "\n"
-        try topics.write(to: directory.appendingPathComponent("topics.txt"), atomically: true, encoding: .utf8)
+    private func writeConfig(in directory: URL, dedup: Bool, records: Int, name: String) throws -> String {
+        let path = directory.appendingPathComponent("\(name).yaml").path
+        try Self.configYAML(name: name, dedup: dedup, records: records, shardSize: shardSize).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
-    private func writeConfig(in directory: URL, dedup: Bool, records: Int, name: String) throws -> String {
-        let yaml = """
+    /// The benchmark's run config: personas × 200 topics, one step, the default filters
+    /// and dedup settings; `personas.jsonl` and `topics.txt` next to it.
+    static func configYAML(name: String, dedup: Bool, records: Int, shardSize: Int) -> String {
+        """
             name: \(name)-dedup-\(dedup ? "on" : "off")
             seed: 7
             limit: \(records)
@@ -221,9 +217,19 @@ struct EndToEndBenchmark {
             dedup:
               enabled: \(dedup)
             """
-        let path = directory.appendingPathComponent("\(name).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+    }
+
+    /// Writes `personas.jsonl` (Persona Hub lines from `personasFile`, else generated) and `topics.txt`.
+    static func writeInputs(in directory: URL, personasFile: String?) throws {
+        let personas: String
+        if let personasFile {
+            personas = try String(contentsOfFile: personasFile, encoding: .utf8)
+        } else {
+            personas = Self.generatedPersonas(count: 5_000)
+        }
+        try personas.write(to: directory.appendingPathComponent("personas.jsonl"), atomically: true, encoding: .utf8)
+        let topics = (0..<200).map { "topic number \($0) of the benchmark" }.joined(separator: "\n") + "\n"
+        try topics.write(to: directory.appendingPathComponent("topics.txt"), atomically: true, encoding: .utf8)
     }
 
     /// Persona-like JSONL lines when no Persona Hub file is given.

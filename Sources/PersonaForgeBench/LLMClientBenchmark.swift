@@ -106,13 +106,18 @@ struct LLMClientBenchmark {
 
     /// Runs `body` `count` times with at most `width` at once.
     static func concurrently(_ count: Int, _ width: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await concurrentlyIndexed(count, width) { _ in try await body() }
+    }
+
+    /// Runs `body` for 0..<count with at most `width` at once.
+    static func concurrentlyIndexed(_ count: Int, _ width: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             let lanes = min(width, count)
             for lane in 0..<lanes {
                 group.addTask {
                     var index = lane
                     while index < count {
-                        try await body()
+                        try await body(index)
                         index += lanes
                     }
                 }

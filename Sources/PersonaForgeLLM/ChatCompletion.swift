@@ -216,7 +216,7 @@ public struct ChatCompletion: Sendable, Equatable {
     public static func decode(_ body: [UInt8]) throws(LLMError) -> ChatCompletion {
         let object: [String: Any]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
                 throw LLMError(.invalidResponse, "response is JSON but not an object: \(LLMError.excerpt(body))")
             }
             object = parsed

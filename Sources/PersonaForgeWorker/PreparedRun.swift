@@ -17,9 +17,16 @@ struct PreparedRun: Sendable {
     let dedupStep: String?
 
     init(stored: StoredRun, runs: RunRepository) async throws {
-        loaded = try stored.load()
-        id = stored.id
-        space = try loaded.conditionSpace(postgresSources: try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection))
+        let loaded = try stored.load()
+        try self.init(id: stored.id, loaded: loaded,
+                      postgresSources: try await PostgresTableAxisSource.sources(for: loaded, connection: runs.connection))
+    }
+
+    /// A run whose axes need no database, or whose PostgreSQL axes are given.
+    init(id: String, loaded: LoadedRun, postgresSources: [String: any AxisValueSource] = [:]) throws {
+        self.loaded = loaded
+        self.id = id
+        space = try loaded.conditionSpace(postgresSources: postgresSources)
         plan = try loaded.samplingPlan(conditionCount: space.count)
         let filter = try LocalFilter(settings: loaded.config.filters)
         var curators: [String: OutputCurator] = [:]

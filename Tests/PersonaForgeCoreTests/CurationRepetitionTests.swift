@@ -13,6 +13,34 @@ struct CurationRepetitionTests {
         #expect(RepetitionMetric.repeatedNgramRatio(of: text, n: 1) == 6.0 / 12.0)
     }
 
+    @Test func theASCIIPathAgreesWithTheGeneralPathOnRandomTexts() throws {
+        // Words with case, outer and inner punctuation, digits, and tokens that are
+        // not words ("--", "***"), separated by every ASCII whitespace byte.
+        let vocabulary = ["the", "The", "THE", "cat,", "Cat", "(cat)", "don't", "Don't", "3.5", "35", "3-5", "--", "***",
+                          "a", "A.", "\"a\"", "sat!", "sat", "sats", "ab", "ba", "x1", "X1", "...end", "end...", "e.n.d"]
+        let separators = [" ", "  ", "\t", "\n", "\r\n", "\u{0B}", "\u{0C}"]
+        var generator = ResilienceBackoffTests.SeededGenerator(seed: 11)
+        for trial in 0..<400 {
+            let count = Int.random(in: 0..<60, using: &generator)
+            var text = String(repeating: " ", count: Int.random(in: 0..<2, using: &generator))
+            for _ in 0..<count {
+                text += vocabulary.randomElement(using: &generator)! + separators.randomElement(using: &generator)!
+            }
+            for n in 1...4 {
+                let fast = text.utf8.withContiguousStorageIfAvailable { RepetitionMetric.asciiRatio(utf8: $0, n: n) }
+                let expected = RepetitionMetric.repeatedNgramRatio(words: WordTokenizer.normalizedWords(in: text), n: n)
+                #expect(fast == .some(.some(expected)), "trial \(trial), n \(n): \(text.debugDescription)")
+            }
+        }
+    }
+
+    @Test func nonASCIITextTakesTheGeneralPath() {
+        let text = "Caf\u{E9} caf\u{E9} CAF\u{C9} na\u{EF}ve na\u{EF}ve na\u{EF}ve"
+        #expect(text.utf8.withContiguousStorageIfAvailable { RepetitionMetric.asciiRatio(utf8: $0, n: 1) } == .some(nil))
+        // "café" and "CAFÉ" are one word after lowercasing: 6 words, 2 distinct.
+        #expect(RepetitionMetric.repeatedNgramRatio(of: text, n: 1) == 4.0 / 6.0)
+    }
+
     @Test func noRepeatsIsZero() {
         #expect(RepetitionMetric.repeatedNgramRatio(of: "one two three four five six", n: 3) == 0)
     }

@@ -15,7 +15,93 @@ public enum RepetitionMetric {
     /// The repeated n-gram ratio of `text`, or nil if it has fewer than
     /// ``minimumWordCount(n:)`` words.
     public static func repeatedNgramRatio(of text: String, n: Int) -> Double? {
-        repeatedNgramRatio(words: WordTokenizer.normalizedWords(in: text), n: n)
+        var text = text
+        if let ratio = text.withUTF8({ asciiRatio(utf8: $0, n: max(1, n)) }) { return ratio }
+        return repeatedNgramRatio(words: WordTokenizer.normalizedWords(in: text), n: n)
+    }
+
+    /// The same ratio computed on the bytes of an all-ASCII text, without a `String`
+    /// per word: words are told apart by their lowercased bytes (an open-addressing
+    /// table of byte ranges, compared byte for byte, so it is exact), and the distinct
+    /// n-grams are counted by sorting their packed keys. nil when the text is not all
+    /// ASCII (then ``WordTokenizer``'s Unicode rules apply) or its n-grams do not pack
+    /// into 64 bits, and the caller falls back to the general path; `.some(nil)` when
+    /// the text has too few words to be measured.
+    static func asciiRatio(utf8 bytes: UnsafeBufferPointer<UInt8>, n: Int) -> Double?? {
+        var lowered = [UInt8]()
+        lowered.reserveCapacity(bytes.count)
+        var words: [(start: Int, end: Int)] = []
+        var tokenOpen = false, coreStart = -1, coreEnd = -1
+        for byte in bytes {
+            if byte >= 0x80 { return nil }
+            if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
+                if tokenOpen, coreStart >= 0 { words.append((coreStart, coreEnd)) }
+                tokenOpen = false
+                coreStart = -1
+                continue
+            }
+            tokenOpen = true
+            let folded = byte | 0x20
+            let isDigit = byte >= 0x30 && byte <= 0x39
+            let isLetter = folded >= 0x61 && folded <= 0x7A
+            if isDigit || isLetter {
+                // The core runs from the first to the last letter or digit of the
+                // token; the punctuation inside it is kept, as the general path does.
+                if coreStart < 0 { coreStart = lowered.count }
+                lowered.append(isLetter ? folded : byte)
+                coreEnd = lowered.count
+            } else if coreStart >= 0 {
+                lowered.append(byte)
+            }
+        }
+        if tokenOpen, coreStart >= 0 { words.append((coreStart, coreEnd)) }
+        guard words.count >= minimumWordCount(n: n) else { return .some(nil) }
+
+        // Word → small id, first seen first.
+        var capacity = 16
+        while capacity < words.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var slots = [Int32](repeating: -1, count: capacity)  // index into `words` of the slot's first occurrence
+        var slotIDs = [Int32](repeating: 0, count: capacity)
+        var sequence = [Int](repeating: 0, count: words.count)
+        var distinctWords = 0
+        lowered.withUnsafeBufferPointer { text in
+            for (offset, word) in words.enumerated() {
+                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                for index in word.start..<word.end { hash = (hash ^ UInt64(text[index])) &* 0x0000_0100_0000_01B3 }
+                var slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+                while true {
+                    let occupant = Int(slots[slot])
+                    if occupant < 0 {
+                        slots[slot] = Int32(offset)
+                        slotIDs[slot] = Int32(distinctWords)
+                        sequence[offset] = distinctWords
+                        distinctWords += 1
+                        break
+                    }
+                    let other = words[occupant]
+                    if other.end - other.start == word.end - word.start,
+                       (0..<(word.end - word.start)).allSatisfy({ text[other.start + $0] == text[word.start + $0] }) {
+                        sequence[offset] = Int(slotIDs[slot])
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+        let bitsPerWord = max(1, Int.bitWidth - distinctWords.leadingZeroBitCount)
+        guard bitsPerWord * n <= 64 else { return nil }
+        let total = sequence.count - n + 1
+        var keys = [UInt64](repeating: 0, count: total)
+        for start in 0..<total {
+            var key: UInt64 = 0
+            for offset in 0..<n { key = key << bitsPerWord | UInt64(sequence[start + offset]) }
+            keys[start] = key
+        }
+        keys.sort()
+        var distinct = 1
+        for index in 1..<total where keys[index] != keys[index - 1] { distinct += 1 }
+        return .some(Double(total - distinct) / Double(total))
     }
 
     /// The repeated n-gram ratio of already normalized `words`, or nil if there
