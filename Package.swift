@@ -173,7 +173,7 @@ let package = Package(
             name: "PersonaForgeBench",
             dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
                            "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeWorker", "PersonaForgeSupport", "PersonaForgeTestSupport",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
 

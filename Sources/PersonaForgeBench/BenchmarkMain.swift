@@ -38,7 +38,10 @@ struct BenchmarkMain {
                 + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
                 + "[--redis-fsync everysec] [--json]\n"
                 + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]\n"
-                + "personaforge-bench --worker-stages N [--concurrency 32] [--shard-size 100] [--rounds 3] [--words 80] [--whole-only]\n"
+                + "personaforge-bench --llm-tokens N [--llm-url http://127.0.0.1:8088/v1] [--model smollm2-135m-instruct] "
+                + "[--concurrency 4] [--max-tokens 64] [--rounds 2]\n"
+                + "personaforge-bench --plan-scale 6,9,12 [--database-url URL]\n"
+                + "personaforge-bench --worker-stages N [--concurrency 32] [--shard-size 100] [--rounds 3] [--words 80] [--whole-only] [--metrics prometheus|noop]\n"
                 + "personaforge-bench --copy N [--database-url URL] [--rounds 3] [--words 80] [--psql /usr/bin/psql]")
             return
         }
@@ -66,12 +69,67 @@ struct BenchmarkMain {
             }
             return
         }
+        if let requestsText = options["llm-tokens"], let requests = Int(requestsText) {
+            let benchmark = LLMTokensBenchmark(
+                requests: requests, concurrency: Int(options["concurrency"] ?? "4")!, maxTokens: Int(options["max-tokens"] ?? "64")!,
+                rounds: Int(options["rounds"] ?? "2")!,
+                baseURL: options["llm-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_BASE_URL"] ?? "http://127.0.0.1:8088/v1",
+                model: options["model"] ?? "smollm2-135m-instruct")
+            let rounds: [[LLMTokensBenchmark.Row]]
+            do {
+                rounds = try await benchmark.run()
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            print("completion tokens/s from \(benchmark.baseURL) (\(benchmark.model)): \(requests) chat requests per client, "
+                + "max_tokens \(benchmark.maxTokens), the same bodies and seeds for every client:")
+            print(["round", "client", "at once", "seconds", "tokens", "tokens/s", "vs best curl"].map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+            var ratios: [Double] = []
+            for (index, rows) in rounds.enumerated() {
+                let ceiling = rows.filter { $0.client.hasPrefix("curl") }.map(\.tokensPerSecond).max() ?? 1
+                for row in rows {
+                    if !row.client.hasPrefix("curl") { ratios.append(row.tokensPerSecond / ceiling) }
+                    print([String(index + 1), row.client, String(row.concurrency), String(format: "%.2f", row.seconds), String(row.completionTokens),
+                           String(format: "%.1f", row.tokensPerSecond), String(format: "%.2f×", row.tokensPerSecond / ceiling)]
+                        .map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
+                }
+            }
+            print(String(format: "worker path / the best curl of its round: %@ (target ≥ 0.95)", ratios.map { String(format: "%.2f×", $0) }.joined(separator: ", ")))
+            return
+        }
+        if let sizes = options["plan-scale"] {
+            guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
+                fatalError("--plan-scale needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+            }
+            let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            var benchmark = PlanScaleBenchmark(databaseURL: url, binaries: binaries, sizes: sizes.split(separator: ",").compactMap { Int($0) })
+            let rows: [PlanScaleBenchmark.Row]
+            do {
+                rows = try await benchmark.run()
+            } catch {
+                FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+                exit(1)
+            }
+            func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+            print("plan, submit and the coordinator's first shards for personas × topics (× 1,000-value axes), shards of 100, no limit:")
+            print(String(format: "reference: personaforge version (start and exit) %.3f s, peak %@", benchmark.reference.seconds, mib(benchmark.reference.peakBytes)))
+            print(["conditions", "shards", "plan s", "plan peak", "submit s", "submit peak", "64 queued s", "queued 2 s on", "coord. RSS", "RSS 2 s on", "redis used"]
+                .map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            for row in rows {
+                print(["10^\(row.exponent)", row.shardCount, String(format: "%.3f", row.planSeconds), mib(row.planPeakBytes),
+                       String(format: "%.3f", row.submitSeconds), mib(row.submitPeakBytes), String(format: "%.3f", row.queueFillSeconds),
+                       String(row.queuedShards), mib(row.coordinatorResidentBytes), mib(row.coordinatorResidentLaterBytes), mib(row.redisUsedBytes)]
+                    .map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            }
+            return
+        }
         if let recordsText = options["worker-stages"], let records = Int(recordsText) {
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let benchmark = WorkerStagesBenchmark(
                 records: records, concurrency: Int(options["concurrency"] ?? "32")!, shardSize: Int(options["shard-size"] ?? "100")!,
                 rounds: Int(options["rounds"] ?? "3")!, words: Int(options["words"] ?? "80")!, wholeOnly: flags.contains("whole-only"),
-                binaries: binaries)
+                prometheus: options["metrics"] != "noop", binaries: binaries)
             let rounds: [WorkerStagesBenchmark.Round]
             do {
                 rounds = try await benchmark.run()
@@ -262,7 +320,8 @@ struct BenchmarkMain {
         if json {
             for m in measurements {
                 var object: [String: Any] = ["dedup": m.dedup, "matches_sequential_rule": m.matchesSequentialRule.map { $0 as Any } ?? NSNull(), "records": m.records, "kept": m.kept, "duplicates": m.duplicates,
-                                             "seconds": m.seconds, "records_per_s": m.perSecond]
+                                             "seconds": m.seconds, "records_per_s": m.perSecond,
+                                             "redis_peak_bytes": m.redisPeakBytes, "peak_shards": m.peakShards, "peak_results": m.peakResults]
                 for (role, seconds) in m.cpu { object["cpu_us_per_record_\(role)"] = seconds / Double(m.records) * 1e6 }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -281,6 +340,12 @@ struct BenchmarkMain {
                          String(format: "%.2f", m.seconds), String(format: "%.0f", m.perSecond)]
                 + perRecord + [String(format: "%.0f", m.totalCPU / Double(m.records) * 1e6)]
             print(cells.map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        }
+        print("the queue's Redis during each run (sampled every 20 ms): peak used_memory, at the end, and the longest streams "
+            + "(high-water marks: 64 shards, 256 result batches)")
+        for m in measurements {
+            print(String(format: "  dedup %@: peak %.1f MiB, end %.1f MiB, shards ≤ %d, result batches ≤ %d",
+                         m.dedup ? "on " : "off", Double(m.redisPeakBytes) / 1_048_576, Double(m.redisEndBytes) / 1_048_576, m.peakShards, m.peakResults))
         }
         let checked = measurements.compactMap(\.matchesSequentialRule)
         print("stored duplicates equal the sequential rule's (sample order, every record indexed): "

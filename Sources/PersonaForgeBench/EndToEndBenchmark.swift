@@ -45,6 +45,12 @@ struct EndToEndBenchmark {
         var duplicates: Int64
         var seconds: Double
         var cpu: [(role: String, seconds: Double)]
+        /// Redis (the queue server) during the run, sampled every 20 ms: the peak of
+        /// `used_memory`, and the longest the shard and result streams got.
+        var redisPeakBytes: Int = 0
+        var redisEndBytes: Int = 0
+        var peakShards: Int = 0
+        var peakResults: Int = 0
         var perSecond: Double { Double(records) / seconds }
         var totalCPU: Double { cpu.reduce(0) { $0 + $1.seconds } }
     }
@@ -138,7 +144,15 @@ struct EndToEndBenchmark {
             let startCPU = cpuByRole()
             let start = Stopwatch.now()
             var summary: RunSummary?
+            var redisPeak = 0, peakShards = 0, peakResults = 0
+            func redisUsedMemory() async throws -> Int {
+                let info = try await queue.send("INFO", "memory").string ?? ""
+                return info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
+            }
             while true {
+                redisPeak = max(redisPeak, try await redisUsedMemory())
+                peakShards = max(peakShards, Int(try await queue.send("XLEN", layout.shards).integer ?? 0))
+                peakResults = max(peakResults, Int(try await queue.send("XLEN", layout.results).integer ?? 0))
                 summary = try await repository.summary(id: runID)
                 guard let current = summary else { throw TestSupportError("run \(runID) is not in the database") }
                 if current.accounted >= current.sampleCount || !current.state.isActive {
@@ -161,7 +175,8 @@ struct EndToEndBenchmark {
             let matches = dedup ? try await Self.matchesSequentialRule(runID: runID, seed: 7, connection: connection) : nil
             measurements.append(Measurement(
                 dedup: dedup, matchesSequentialRule: matches, records: done.accounted, kept: done.kept, duplicates: done.duplicate, seconds: seconds,
-                cpu: order.map { ($0, (endCPU[$0] ?? 0) - (startCPU[$0] ?? 0)) }))
+                cpu: order.map { ($0, (endCPU[$0] ?? 0) - (startCPU[$0] ?? 0)) },
+                redisPeakBytes: redisPeak, redisEndBytes: try await redisUsedMemory(), peakShards: peakShards, peakResults: peakResults))
             // Let the coordinator mark it completed before the next one starts.
             try await Task.sleep(for: .milliseconds(300))
         }
@@ -191,7 +206,7 @@ struct EndToEndBenchmark {
 
     /// The benchmark's run config: personas × 200 topics, one step, the default filters
     /// and dedup settings; `personas.jsonl` and `topics.txt` next to it.
-    static func configYAML(name: String, dedup: Bool, records: Int, shardSize: Int) -> String {
+    static func configYAML(name: String, dedup: Bool, records: Int, shardSize: Int, maxTokens: Int = 200) -> String {
         """
             name: \(name)-dedup-\(dedup ? "on" : "off")
             seed: 7
@@ -207,7 +222,7 @@ struct EndToEndBenchmark {
                   file: topics.txt
             model:
               name: stub
-              max_tokens: 200
+              max_tokens: \(maxTokens)
               timeout_seconds: 30
             steps:
               - name: text

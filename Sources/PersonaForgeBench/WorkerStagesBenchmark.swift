@@ -1,4 +1,5 @@
 import Foundation
+import CoreMetrics
 import Logging
 import PersonaForgeCore
 import PersonaForgeHTTP
@@ -8,6 +9,7 @@ import PersonaForgeRedis
 import PersonaForgeSupport
 import PersonaForgeTestSupport
 import PersonaForgeWorker
+import Prometheus
 
 /// What a worker spends per record outside the LLM, split by stage (issue 14).
 ///
@@ -18,7 +20,8 @@ import PersonaForgeWorker
 ///
 /// 1. **the whole path**: for each shard in turn, ``LocalShardPipeline`` (the
 ///    worker's own `ShardProcessor`: conditions, prompts, LLM calls through the
-///    concurrency gate, curation, MinHash) and then the Redis commands a worker
+///    concurrency gate, curation, MinHash; its metrics into a Prometheus registry,
+///    as the worker executable records them) and then the Redis commands a worker
 ///    sends per shard (take, run state, delivery count, `XADD` of the encoded
 ///    batch, `XACK`/`XDEL`/`HDEL`);
 /// 2. **each stage alone**, over the same records: the conditions, the prompt
@@ -38,6 +41,9 @@ struct WorkerStagesBenchmark {
     var words: Int
     /// Only the whole path, each round (to profile it with `perf`).
     var wholeOnly = false
+    /// The worker's metrics into a Prometheus registry, as the executable records them
+    /// (false: a no-op factory, to see what the metrics cost).
+    var prometheus = true
     var binaries: URL
 
     struct Row {
@@ -83,7 +89,9 @@ struct WorkerStagesBenchmark {
         defer { http.shutdown() }
         let endpoint = LLMEndpoint(baseURL: "http://127.0.0.1:\(port)/v1", model: "stub")
         let client = LLMClient(endpoint: endpoint, http: http, timeout: .seconds(30))
-        let pipeline = try LocalShardPipeline(runID: UUID().uuidString.lowercased(), loaded: loaded, client: client, concurrency: concurrency, logger: logger)
+        let factory: any MetricsFactory = prometheus ? PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()) : NOOPMetricsHandler.instance
+        let pipeline = try LocalShardPipeline(
+            runID: UUID().uuidString.lowercased(), loaded: loaded, client: client, concurrency: concurrency, logger: logger, metrics: factory)
         let runID = UUID().uuidString.lowercased()
         let shards = stride(from: 0, to: records, by: shardSize).enumerated().map { index, start in
             ShardDescriptor(runID: runID, shard: index, start: start, count: min(shardSize, records - start))

@@ -94,10 +94,9 @@ final class CurlTransfer: @unchecked Sendable {
         check(pf_curl_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, { pointer, size, count, context in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            let line = pointer!.withMemoryRebound(to: UInt8.self, capacity: length) {
-                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            pointer!.withMemoryRebound(to: UInt8.self, capacity: length) {
+                transfer.receivedHeaderLine(UnsafeBufferPointer(start: $0, count: length))
             }
-            transfer.receivedHeaderLine(line)
             return length
         }))
         check(pf_curl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context))
@@ -108,15 +107,27 @@ final class CurlTransfer: @unchecked Sendable {
         return nil
     }
 
-    func receivedHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: [" ", "\r", "\n", "\r\n", "\t"])
-        if trimmed.hasPrefix("HTTP/") {
-            headers.removeAll()  // a new response (after a redirect or 100 Continue)
-        } else if let colon = trimmed.firstIndex(of: ":") {
-            let name = String(trimmed[..<colon])
-            let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: [" ", "\t"])
-            headers.append((name, value))
+    /// One header line as libcurl hands it over (with its CRLF): the status line of a
+    /// new response clears the headers (after a redirect or 100 Continue); `name:
+    /// value` lines are kept, the line trimmed of spaces, tabs, CR and LF at both ends
+    /// and the value of spaces and tabs. Works on the bytes: it runs for every header
+    /// of every LLM response.
+    func receivedHeaderLine(_ line: UnsafeBufferPointer<UInt8>) {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = 0, end = line.count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let prefix: [UInt8] = [0x48, 0x54, 0x54, 0x50, 0x2F]  // "HTTP/"
+        if end - start >= prefix.count, (0..<prefix.count).allSatisfy({ line[start + $0] == prefix[$0] }) {
+            headers.removeAll()
+            return
         }
+        guard let colon = (start..<end).first(where: { line[$0] == 0x3A }) else { return }
+        var valueStart = colon + 1
+        while valueStart < end, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: line[start..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<end]), as: UTF8.self)
+        headers.append((name, value))
     }
 
     /// The response, or the classified error, once libcurl reports the transfer done.

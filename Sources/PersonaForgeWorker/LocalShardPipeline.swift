@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 public import Logging
 public import PersonaForgeCore
 public import PersonaForgeLLM
@@ -10,13 +10,19 @@ public import PersonaForgeLLM
 package struct LocalShardPipeline: Sendable {
     private let run: PreparedRun
     private let processor: ShardProcessor
+    private let metrics: WorkerMetrics
 
-    /// `loaded` must not need PostgreSQL axes.
-    package init(runID: String, loaded: LoadedRun, client: LLMClient, concurrency: Int, logger: Logger) throws {
+    /// `loaded` must not need PostgreSQL axes. `metrics`: the factory the worker
+    /// executable uses (Prometheus), so that the metrics' cost is measured too.
+    package init(
+        runID: String, loaded: LoadedRun, client: LLMClient, concurrency: Int, logger: Logger,
+        metrics factory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws {
         run = try PreparedRun(id: runID, loaded: loaded)
+        metrics = WorkerMetrics(factory: factory)
         let caller = LLMCaller(
             client: client, gate: ConcurrencyGate(maximum: concurrency, minimum: 1), backoff: BackoffPolicy(),
-            logger: logger, metrics: WorkerMetrics(factory: NOOPMetricsHandler.instance))
+            logger: logger, metrics: metrics)
         processor = ShardProcessor(caller: caller, model: client.endpoint.model, logger: logger)
     }
 
@@ -25,8 +31,11 @@ package struct LocalShardPipeline: Sendable {
     package var hasher: MinHasher? { run.hasher }
     package func curator(step: String) -> OutputCurator? { run.curators[step] }
 
-    /// One shard's records, as a worker makes them before it pushes the batch.
+    /// One shard's records, as a worker makes them before it pushes the batch, and the
+    /// per-record metrics a worker records after the push.
     package func process(_ shard: ShardDescriptor) async throws -> [GeneratedRecord] {
-        try await processor.process(shard, run: run)
+        let records = try await processor.process(shard, run: run)
+        metrics.recordsProduced(records)
+        return records
     }
 }

@@ -178,7 +178,7 @@ public struct Worker: Sendable {
         let limit = await gate.limit
         metrics.shardFinished("done")
         metrics.concurrencyLimit.record(limit)
-        for record in records { metrics.recordProduced(status: record.status.rawValue, reason: record.reason) }
+        metrics.recordsProduced(records)
         logger.info("shard done", metadata: [
             "run": "\(shard.runID)", "shard": "\(shard.shard)", "records": "\(records.count)", "kept": "\(kept)",
             "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(limit)",

@@ -1,4 +1,5 @@
 public import CoreMetrics
+import PersonaForgeCore
 
 /// The worker's and its LLM caller's metrics, created from an injected factory
 /// (the executable passes its Prometheus factory; tests pass a test or no-op one).
@@ -39,9 +40,21 @@ public struct WorkerMetrics: Sendable {
     }
 
     /// Records produced by this worker (before global dedup), by status and reason.
-    func recordProduced(status: String, reason: String?) {
+    func recordProduced(status: String, reason: String?, count: Int = 1) {
         Counter(label: "personaforge_worker_records_total", dimensions: [("outcome", status), ("reason", reason ?? "none")], factory: factory)
-            .increment()
+            .increment(by: count)
+    }
+
+    /// A shard's records: one increment per status and reason, not one per record.
+    func recordsProduced(_ records: [GeneratedRecord]) {
+        var counts: [StatusAndReason: Int] = [:]
+        for record in records { counts[StatusAndReason(status: record.status, reason: record.reason), default: 0] += 1 }
+        for (key, count) in counts { recordProduced(status: key.status.rawValue, reason: key.reason, count: count) }
+    }
+
+    private struct StatusAndReason: Hashable {
+        var status: GeneratedRecord.Status
+        var reason: String?
     }
 
     /// One LLM HTTP request's result: `ok` or the failure class; 429 and 503 also count as overload.
