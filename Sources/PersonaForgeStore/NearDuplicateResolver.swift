@@ -56,7 +56,7 @@ enum NearDuplicateResolver {
             WHERE satisfies_hash_partition('lsh_bands'::regclass, \(partitions), \(partition), k.bucket)
             """
         }
-        return "SELECT DISTINCT signature_id FROM (\n" + branches.joined(separator: "\nUNION ALL\n") + "\n) AS found"
+        return "SELECT DISTINCT band, bucket, signature_id FROM (\n" + branches.joined(separator: "\nUNION ALL\n") + "\n) AS found"
     }()
 
     // MARK: Publish
@@ -112,28 +112,51 @@ enum NearDuplicateResolver {
     /// shard that was redone with different text is decided on what was kept.
     /// `published`: what this write itself just published (by signature id), known
     /// without reading it back; the other keys (stored by an earlier delivery) are read.
-    /// `external`: the candidate ids a ``SharedBandIndex`` returned for the batch (its
-    /// band rows are not in `lsh_bands`); nil probes `lsh_bands`.
+    /// `external`: the holders a ``SharedBandIndex`` returned for the batch, each with
+    /// the band and bucket it holds (its band rows are not in `lsh_bands`); nil probes
+    /// `lsh_bands`.
+    ///
+    /// The probe yields the candidates' ids; their places in the order are read
+    /// without their signatures, and signatures only where the rule needs them
+    /// (``OrderedDedup/marks(for:threshold:firstPage:candidates:signatures:)``): every
+    /// later candidate, and the earlier ones from the earliest on until one is
+    /// confirmed. So a record of a family of thousands of near copies reads a few
+    /// signatures, not thousands.
     static func decide(
         _ keys: [Key], published: [Int64: OrderedDedupEntry<Key>], plan: DedupPlan, scopeID: Int,
-        external: [Int64]? = nil, connection: isolated PostgresConnection
+        external: [BandEntry]? = nil, connection: isolated PostgresConnection
     ) throws -> Outcome {
         if keys.isEmpty { return Outcome() }
-        var batch: [Key: OrderedDedupEntry<Key>] = [:]
-        for entry in published.values { batch[entry.key] = entry }
-        let unknown = Set(keys).subtracting(batch.keys)
+        // The batch by signature id: what this write published, and the stored rows of
+        // the records an earlier delivery stored. The rule runs on ids (cheap to hash
+        // and copy), and run ids are interned, so that comparing two places of one run
+        // does not compare two copies of its text.
+        var runs: [String: String] = [:]
+        func interned(_ run: String) -> String {
+            if let known = runs[run] { return known }
+            runs[run] = run
+            return run
+        }
+        var batch: [Int64: OrderedDedupEntry<Key>] = published
+        let publishedKeys = Set(published.values.map(\.key))
+        let unknown = keys.filter { !publishedKeys.contains($0) }
         if !unknown.isEmpty {
-            batch.merge(try entries(where: "(run_id, position, sample) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[]))", [
-                arrayLiteral(unknown.map(\.run)), arrayLiteral(unknown.map { String($0.position) }), arrayLiteral(unknown.map { String($0.sample) }),
-            ], plan: plan, connection: connection)) { first, _ in first }
+            batch.merge(try storedEntries(unknown, plan: plan, connection: connection)) { first, _ in first }
         }
         if batch.isEmpty { return Outcome() }
 
-        var bandKeys: [Key: [UInt64]] = [:]
-        for entry in batch.values { bandKeys[entry.key] = plan.lsh.bandKeys(of: entry.signature) }
-        let ids: [Int64]
+        var places: [Int64: (key: Key, order: DedupOrder)] = [:]
+        var entries: [OrderedDedupEntry<Int64>] = []
+        var bandKeys: [Int64: [UInt64]] = [:]
+        for (id, entry) in batch {
+            let order = DedupOrder(runOrder: entry.order.runOrder, run: interned(entry.order.run), samplePosition: entry.order.samplePosition)
+            places[id] = (entry.key, order)
+            entries.append(OrderedDedupEntry(key: id, order: order, signature: entry.signature))
+            bandKeys[id] = plan.lsh.bandKeys(of: entry.signature)
+        }
+        let holders: [BandEntry]
         if let external {
-            ids = Array(Set(external.filter { published[$0] == nil }))
+            holders = external
         } else {
             try connection.execute("""
                 CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
@@ -143,24 +166,54 @@ enum NearDuplicateResolver {
                 keys.enumerated().map { band, bucket -> [String?] in [String(band), String(Int64(bitPattern: bucket))] }
             }
             try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
-            // Found ids this write published are known already (every record finds itself).
-            ids = try connection.query(probeQuery, [String(scopeID)]).compactMap { $0["signature_id"].int64 }.filter { published[$0] == nil }
-        }
-        var found = ids.isEmpty ? [:] : try entries(
-            where: "id = ANY($1::bigint[])", ["{" + ids.map(String.init).joined(separator: ",") + "}"], plan: plan, connection: connection)
-        for entry in published.values { found[entry.key] = entry }
-
-        // Candidates by bucket: what the index holds in each of the batch's buckets.
-        var byBucket: [UInt64: [Int: [OrderedDedupEntry<Key>]]] = [:]  // bucket → band → entries
-        for entry in found.values {
-            for (band, bucket) in plan.lsh.bandKeys(of: entry.signature).enumerated() {
-                byBucket[bucket, default: [:]][band, default: []].append(entry)
+            holders = try connection.query(probeQuery, [String(scopeID)]).compactMap { row in
+                guard let band = row["band"].int, let bucket = row["bucket"].int64, let id = row["signature_id"].int64 else { return nil }
+                return BandEntry(band: band, bucket: UInt64(bitPattern: bucket), id: id)
             }
         }
-        let marks = OrderedDedup.marks(for: Array(batch.values), threshold: plan.threshold) { record in
-            (bandKeys[record.key] ?? []).enumerated().flatMap { byBucket[$0.element]?[$0.offset] ?? [] }
+        // Where each candidate stands in the order, read without its signature.
+        let unplaced = Set(holders.map(\.id)).filter { places[$0] == nil }
+        if !unplaced.isEmpty {
+            for row in try connection.query("""
+                SELECT id, run_id::text AS run_id, position, sample, run_order, sample_position FROM record_signatures WHERE id = ANY($1::bigint[])
+                """, ["{" + unplaced.map(String.init).joined(separator: ",") + "}"]) {
+                guard let id = row["id"].int64, let run = row["run_id"].string, let position = row["position"].int64, let sample = row["sample"].int,
+                      let runOrder = row["run_order"].int64, let samplePosition = row["sample_position"].int64 else { continue }
+                let interned = interned(run)
+                places[id] = (Key(run: interned, position: position, sample: sample),
+                              DedupOrder(runOrder: runOrder, run: interned, samplePosition: samplePosition))
+            }
         }
-        return try apply(marks, connection: connection)
+        var byBucket: [BandBucket: [Int64]] = [:]
+        for holder in holders { byBucket[BandBucket(band: holder.band, bucket: holder.bucket), default: []].append(holder.id) }
+
+        let marks = try OrderedDedup.marks(for: entries, threshold: plan.threshold, candidates: { record in
+            (bandKeys[record.key] ?? []).enumerated().flatMap { band, bucket in
+                (byBucket[BandBucket(band: band, bucket: bucket)] ?? []).compactMap { id in places[id].map { (id, $0.order) } }
+            }
+        }, signatures: { ids in
+            var result: [Int64: MinHashSignature] = [:]
+            for row in try connection.query("SELECT id, signature FROM record_signatures WHERE id = ANY($1::bigint[])",
+                                            ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
+                guard let id = row["id"].int64, let bytes = row["signature"].bytes,
+                      let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
+                result[id] = signature
+            }
+            return result
+        })
+        var byKey: [Key: DuplicateMark<Key>] = [:]
+        for (target, mark) in marks {
+            guard let targetKey = places[target]?.key, let originalKey = places[mark.original]?.key else { continue }
+            let converted = DuplicateMark(target: targetKey, original: originalKey, originalOrder: mark.originalOrder, similarity: mark.similarity)
+            byKey[targetKey] = byKey[targetKey].map { $0.earlier(converted) } ?? converted
+        }
+        return try apply(byKey, connection: connection)
+    }
+
+    /// One bucket of one band.
+    struct BandBucket: Hashable {
+        var band: Int
+        var bucket: UInt64
     }
 
     /// The stored signature rows of `keys` (of one scope's runs), by signature id: what a

@@ -257,7 +257,7 @@ public struct RecordWriter: Sendable {
         // With a shared index: add the batch's band keys (also of records an earlier
         // delivery stored, which may never have reached the index) and collect the
         // candidates, between the two transactions.
-        var external: [String: [Int64]] = [:]
+        var external: [String: [BandEntry]] = [:]
         if let bandIndex {
             for (scope, work) in byScope.sorted(by: { $0.key < $1.key }) {
                 let publishedKeys = Set(work.published.values.map(\.key))
@@ -294,7 +294,10 @@ public struct RecordWriter: Sendable {
                         INSERT INTO band_index_partitions (scope_id, partition) SELECT $1, unnest($2::int[]) ON CONFLICT DO NOTHING
                         """, [String(scopeID), "{" + probe.created.sorted().map(String.init).joined(separator: ",") + "}"])
                 }
-                external[scope] = probe.holders.flatMap { $0 }
+                // Each holder with the bucket it was found in: which record of the batch it is a candidate of.
+                external[scope] = zip(entries, probe.holders).flatMap { entry, holders in
+                    holders.map { BandEntry(band: entry.band, bucket: entry.bucket, id: $0) }
+                }
             }
         }
         let work = byScope, candidates = external

@@ -69,9 +69,55 @@ struct DedupOrderedRuleTests {
             let found = OrderedDedup.marks(for: batch, threshold: 0.8) { record in
                 lsh.bandKeys(of: record.signature).enumerated().flatMap { published[$0.offset]?[$0.element] ?? [] }
             }
+            // The lazy form, which reads candidates' signatures only where the rule needs them, gives the same marks.
+            let byKey = Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+            let lazy = OrderedDedup.marks(for: batch, threshold: 0.8, firstPage: 1 + Int(seed % 3), candidates: { record in
+                lsh.bandKeys(of: record.signature).enumerated().flatMap { published[$0.offset]?[$0.element] ?? [] }.map { ($0.key, $0.order) }
+            }, signatures: { keys in Dictionary(uniqueKeysWithValues: keys.compactMap { key in byKey[key].map { (key, $0.signature) } }) })
+            #expect(lazy == found)
             for (target, mark) in found { marks[target] = marks[target].map { $0.earlier(mark) } ?? mark }
         }
         return marks
+    }
+
+    @Test func aLateMemberOfALargeFamilyReadsAFewSignaturesNotOnePerMember() throws {
+        // 300 near copies of one text, in sample order, all published; one more arrives
+        // whose place is in the middle, and one whose place is before them all.
+        var generator = DedupTestCorpus.Generator(state: 9)
+        let base = DedupTestCorpus.words(120, generator: &generator)
+        var family: [OrderedDedupEntry<Int>] = (0..<300).map { index in
+            let words = DedupTestCorpus.perturbed(base, rate: 0.003, generator: &generator)
+            return OrderedDedupEntry(key: index, order: DedupOrder(runOrder: 1, run: "r", samplePosition: Int64(index * 10)),
+                                     signature: hasher.signature(of: words.joined(separator: " ")))
+        }
+        let middle = OrderedDedupEntry(key: 1000, order: DedupOrder(runOrder: 1, run: "r", samplePosition: 1505),
+                                       signature: hasher.signature(of: DedupTestCorpus.perturbed(base, rate: 0.003, generator: &generator).joined(separator: " ")))
+        let first = OrderedDedupEntry(key: 1001, order: DedupOrder(runOrder: 1, run: "r", samplePosition: -1),
+                                      signature: hasher.signature(of: base.joined(separator: " ")))
+        family += [middle, first]
+        var buckets: [Int: [UInt64: [OrderedDedupEntry<Int>]]] = [:]
+        for record in family {
+            for (band, key) in lsh.bandKeys(of: record.signature).enumerated() { buckets[band, default: [:]][key, default: []].append(record) }
+        }
+        let byKey = Dictionary(uniqueKeysWithValues: family.map { ($0.key, $0) })
+        func candidates(_ record: OrderedDedupEntry<Int>) -> [OrderedDedupEntry<Int>] {
+            lsh.bandKeys(of: record.signature).enumerated().flatMap { buckets[$0.offset]?[$0.element] ?? [] }
+        }
+        for probe in [middle, first] {
+            var loaded: [Int] = []
+            let lazy = OrderedDedup.marks(for: [probe], threshold: 0.8, candidates: { candidates($0).map { ($0.key, $0.order) } }, signatures: { keys in
+                loaded += keys
+                return Dictionary(uniqueKeysWithValues: keys.map { ($0, byKey[$0]!.signature) })
+            })
+            #expect(lazy == OrderedDedup.marks(for: [probe], threshold: 0.8, candidates: candidates))
+            let later = Set(candidates(probe).filter { $0.order > probe.order }.map(\.key))
+            // Every later candidate is compared (the probe may be the one that marks it), the earlier ones only up to the first confirmed.
+            #expect(Set(loaded).subtracting(later).count <= 4, "read \(loaded.count) signatures for \(later.count) later candidates")
+            #expect(Set(candidates(probe).map(\.key)).count > 100)
+        }
+        // The middle one points at the earliest of them all, the copy placed before the family.
+        #expect(OrderedDedup.marks(for: [middle], threshold: 0.8, candidates: { candidates($0).map { ($0.key, $0.order) } },
+                                   signatures: { Dictionary(uniqueKeysWithValues: $0.map { ($0, byKey[$0]!.signature) }) })[1000]?.original == 1001)
     }
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])

@@ -103,6 +103,84 @@ public enum OrderedDedup {
         return marks
     }
 
+    /// The marks of ``marks(for:threshold:candidates:)``, reading candidates'
+    /// signatures only where the rule needs them, so a record in a large family of
+    /// near duplicates costs a few signatures instead of one per member.
+    ///
+    /// `candidates` gives each record's candidates with their order but no signature;
+    /// `signatures` loads the signatures of the keys asked for (a key it does not
+    /// return is skipped, as a missing row is). A record's pointer is its *earliest*
+    /// confirmed earlier candidate, so the earlier candidates are tried in order,
+    /// `firstPage` at a time (doubling), and the first confirmed one ends the search.
+    /// Every *later* candidate is compared, as before: the record may be the one that
+    /// marks it. The result is the same as the eager function's for the same
+    /// candidates (tested on random families), because the eager one keeps, of each
+    /// target's marks, the one with the earliest original.
+    public static func marks<Key>(
+        for batch: [OrderedDedupEntry<Key>], threshold: Double, firstPage: Int = 4,
+        candidates: (OrderedDedupEntry<Key>) -> [(key: Key, order: DedupOrder)],
+        signatures: ([Key]) throws -> [Key: MinHashSignature]
+    ) rethrows -> [Key: DuplicateMark<Key>] {
+        var marks: [Key: DuplicateMark<Key>] = [:]
+        func propose(_ mark: DuplicateMark<Key>) {
+            marks[mark.target] = marks[mark.target].map { $0.earlier(mark) } ?? mark
+        }
+        var known: [Key: MinHashSignature] = [:]
+        for record in batch { known[record.key] = record.signature }
+        var missing = Set<Key>()
+        var pending: [LazySearch<Key>] = []
+        var later: [(record: OrderedDedupEntry<Key>, candidate: (key: Key, order: DedupOrder))] = []
+        for record in batch {
+            var earlier: [(key: Key, order: DedupOrder)] = []
+            var seen = Set<Key>()
+            for candidate in candidates(record) where candidate.key != record.key && candidate.order != record.order {
+                guard seen.insert(candidate.key).inserted else { continue }
+                if candidate.order < record.order { earlier.append(candidate) } else { later.append((record, candidate)) }
+            }
+            if !earlier.isEmpty {
+                var search = LazySearch(record: record, earlier: earlier, page: max(1, firstPage))
+                search.arrangePage()
+                pending.append(search)
+            }
+        }
+        func load(_ keys: some Sequence<Key>) throws {
+            let wanted = Array(Set(keys.filter { known[$0] == nil && !missing.contains($0) }))
+            if wanted.isEmpty { return }
+            let loaded = try signatures(wanted)
+            for key in wanted {
+                if let signature = loaded[key] { known[key] = signature } else { missing.insert(key) }
+            }
+        }
+        // Every later candidate, and the first page of every record's earlier ones, in one load.
+        try load(later.map(\.candidate.key) + pending.flatMap { $0.pageKeys })
+        for (record, candidate) in later {
+            guard let signature = known[candidate.key] else { continue }
+            let similarity = record.signature.estimatedJaccard(with: signature)
+            if similarity >= threshold {
+                propose(DuplicateMark(target: candidate.key, original: record.key, originalOrder: record.order, similarity: similarity))
+            }
+        }
+        while !pending.isEmpty {
+            var unresolved: [LazySearch<Key>] = []
+            for var search in pending {
+                var found = false
+                for candidate in search.earlier[search.next..<search.pageEnd] {
+                    guard let signature = known[candidate.key] else { continue }
+                    let similarity = search.record.signature.estimatedJaccard(with: signature)
+                    if similarity >= threshold {
+                        propose(DuplicateMark(target: search.record.key, original: candidate.key, originalOrder: candidate.order, similarity: similarity))
+                        found = true
+                        break
+                    }
+                }
+                if !found && search.advance() { unresolved.append(search) }
+            }
+            pending = unresolved
+            try load(pending.flatMap { $0.pageKeys })
+        }
+        return marks
+    }
+
     /// The rule applied to a whole set of records at once, by brute force over LSH
     /// candidates (the reference the incremental deciders must agree with).
     public static func reference<Key>(_ records: [OrderedDedupEntry<Key>], lsh: LSHParameters, threshold: Double) -> [Key: DuplicateMark<Key>] {
@@ -125,5 +203,52 @@ public enum OrderedDedup {
             }
         }
         return marks
+    }
+}
+
+/// One record's search of its earlier candidates, earliest first, a page at a time.
+private struct LazySearch<Key: Hashable & Sendable> {
+    var record: OrderedDedupEntry<Key>
+    /// Tried ones first, in order; then the current page, in order; then the rest.
+    var earlier: [(key: Key, order: DedupOrder)]
+    var next = 0
+    var page: Int
+    /// The rest after `next` is sorted already.
+    var sorted = false
+
+    init(record: OrderedDedupEntry<Key>, earlier: [(key: Key, order: DedupOrder)], page: Int) {
+        self.record = record
+        self.earlier = earlier
+        self.page = page
+    }
+
+    var pageEnd: Int { min(earlier.count, next + page) }
+    var pageKeys: [Key] { earlier[next..<pageEnd].map(\.key) }
+
+    /// Puts the page's candidates, in order, at `next`: by partial selection while the
+    /// page is small against what is left (a record with thousands of candidates that
+    /// its first few settle sorts none of them), else by sorting the rest once.
+    mutating func arrangePage() {
+        if sorted { return }
+        let remaining = earlier.count - next
+        if page * 8 >= remaining || page >= 64 {
+            earlier[next...].sort { $0.order < $1.order }
+            sorted = true
+            return
+        }
+        for slot in next..<pageEnd {
+            var smallest = slot
+            for index in (slot + 1)..<earlier.count where earlier[index].order < earlier[smallest].order { smallest = index }
+            if smallest != slot { earlier.swapAt(slot, smallest) }
+        }
+    }
+
+    /// Moves past the page just tried; false when none is left.
+    mutating func advance() -> Bool {
+        next = pageEnd
+        page *= 2
+        guard next < earlier.count else { return false }
+        arrangePage()
+        return true
     }
 }
