@@ -74,13 +74,15 @@ public final class PostgresServerProcess: @unchecked Sendable {
             "-c", "ssl_cert_file=\(path)/server.crt", "-c", "ssl_key_file=\(path)/server.key",
         ], logPath: "\(path)/postgres.log")
         // It listens before it accepts connections ("the database system is starting up").
-        let deadline = ContinuousClock.now + .seconds(30)
+        // 90 s: with the whole suite running in parallel on 2 cores, a start once took
+        // over 30 s (a test is not a benchmark; only a server that never comes up fails).
+        let deadline = ContinuousClock.now + .seconds(90)
         while true {
             let probe = try ChildProcess(["\(binaries)/pg_isready", "-q", "-h", "127.0.0.1", "-p", String(port), "-t", "2"])
             if await probe.waitForExit(timeout: .seconds(5)) == 0 { break }
             guard ContinuousClock.now < deadline, process?.isRunning == true else {
                 let log = (try? String(contentsOfFile: "\(path)/postgres.log", encoding: .utf8)) ?? ""
-                throw TestSupportError("the TLS PostgreSQL did not start within 30 s:\n\(log.suffix(2000))")
+                throw TestSupportError("the TLS PostgreSQL did not start within 90 s; its log:\n\(log.isEmpty ? "(empty)" : String(log.suffix(2000)))")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
