@@ -214,41 +214,23 @@ public struct ChatCompletion: Sendable, Equatable {
     /// Parses a response body; anything that is not a chat completion throws
     /// ``LLMError`` with code ``LLMError/Code/invalidResponse`` and a short excerpt.
     public static func decode(_ body: [UInt8]) throws(LLMError) -> ChatCompletion {
-        let object: [String: Any]
+        let read: CompletionReader.Completion
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
-                throw LLMError(.invalidResponse, "response is JSON but not an object: \(LLMError.excerpt(body))")
-            }
-            object = parsed
-        } catch let error as LLMError {
-            throw error
+            read = try CompletionReader.read(body)
         } catch {
-            throw LLMError(.invalidResponse, "response is not JSON: \(LLMError.excerpt(body))")
-        }
-        guard let rawChoices = object["choices"] as? [[String: Any]] else {
-            throw LLMError(.invalidResponse, "response has no 'choices' array: \(LLMError.excerpt(body))")
-        }
-        var choices: [Choice] = []
-        for (position, raw) in rawChoices.enumerated() {
-            let message = raw["message"] as? [String: Any]
-            // A null content (e.g. only tool calls) is an empty text, classified by the caller.
-            let content = (message?["content"] as? String) ?? (raw["text"] as? String) ?? ""
-            if message == nil && raw["text"] == nil {
-                throw LLMError(.invalidResponse, "choice \(position) has no message: \(LLMError.excerpt(body))")
+            switch error {
+            case .invalid: throw LLMError(.invalidResponse, "response is not JSON: \(LLMError.excerpt(body))")
+            case .notAnObject: throw LLMError(.invalidResponse, "response is JSON but not an object: \(LLMError.excerpt(body))")
+            case .noChoices: throw LLMError(.invalidResponse, "response has no 'choices' array: \(LLMError.excerpt(body))")
+            case .noMessage(let position): throw LLMError(.invalidResponse, "choice \(position) has no message: \(LLMError.excerpt(body))")
             }
-            choices.append(Choice(
-                index: (raw["index"] as? Int) ?? position,
-                content: content,
-                finishReason: FinishReason(raw["finish_reason"] as? String)
-            ))
         }
-        let usage = object["usage"] as? [String: Any]
         return ChatCompletion(
-            id: object["id"] as? String,
-            model: object["model"] as? String,
-            choices: choices,
-            promptTokens: usage?["prompt_tokens"] as? Int,
-            completionTokens: usage?["completion_tokens"] as? Int
+            id: read.id, model: read.model,
+            choices: read.choices.enumerated().map { position, choice in
+                Choice(index: choice.index ?? position, content: choice.content, finishReason: FinishReason(choice.finishReason))
+            },
+            promptTokens: read.promptTokens, completionTokens: read.completionTokens
         )
     }
 }
