@@ -145,12 +145,8 @@ struct EndToEndBenchmark {
             let start = Stopwatch.now()
             var summary: RunSummary?
             var redisPeak = 0, peakShards = 0, peakResults = 0
-            func redisUsedMemory() async throws -> Int {
-                let info = try await queue.send("INFO", "memory").string ?? ""
-                return info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
-            }
             while true {
-                redisPeak = max(redisPeak, try await redisUsedMemory())
+                redisPeak = max(redisPeak, try await Self.redisUsedMemory(queue))
                 peakShards = max(peakShards, Int(try await queue.send("XLEN", layout.shards).integer ?? 0))
                 peakResults = max(peakResults, Int(try await queue.send("XLEN", layout.results).integer ?? 0))
                 summary = try await repository.summary(id: runID)
@@ -176,7 +172,7 @@ struct EndToEndBenchmark {
             measurements.append(Measurement(
                 dedup: dedup, matchesSequentialRule: matches, records: done.accounted, kept: done.kept, duplicates: done.duplicate, seconds: seconds,
                 cpu: order.map { ($0, (endCPU[$0] ?? 0) - (startCPU[$0] ?? 0)) },
-                redisPeakBytes: redisPeak, redisEndBytes: try await redisUsedMemory(), peakShards: peakShards, peakResults: peakResults))
+                redisPeakBytes: redisPeak, redisEndBytes: try await Self.redisUsedMemory(queue), peakShards: peakShards, peakResults: peakResults))
             // Let the coordinator mark it completed before the next one starts.
             try await Task.sleep(for: .milliseconds(300))
         }
@@ -232,6 +228,25 @@ struct EndToEndBenchmark {
             dedup:
               enabled: \(dedup)
             """
+    }
+
+    /// The benchmark's inputs and run config written to `directory`, loaded as a worker loads it.
+    static func loadedRun(in directory: URL, name: String, dedup: Bool, records: Int, shardSize: Int, maxTokens: Int = 200) throws -> LoadedRun {
+        try writeInputs(in: directory, personasFile: nil)
+        let path = directory.appendingPathComponent("\(name).yaml").path
+        try configYAML(name: name, dedup: dedup, records: records, shardSize: shardSize, maxTokens: maxTokens)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            return try RunConfigLoader().load(path: path)
+        } catch {
+            throw TestSupportError("the benchmark's config does not load: \(error.description)")
+        }
+    }
+
+    /// `used_memory` of the Redis behind `connection`, in bytes.
+    static func redisUsedMemory(_ connection: RedisConnection) async throws -> Int {
+        let info = try await connection.send("INFO", "memory").string ?? ""
+        return info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
     }
 
     /// Writes `personas.jsonl` (Persona Hub lines from `personasFile`, else generated) and `topics.txt`.

@@ -42,16 +42,7 @@ struct LLMTokensBenchmark {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-tokens-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try EndToEndBenchmark.writeInputs(in: directory, personasFile: nil)
-        let configPath = directory.appendingPathComponent("tokens.yaml").path
-        try EndToEndBenchmark.configYAML(name: "tokens", dedup: false, records: requests, shardSize: requests, maxTokens: maxTokens)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let loaded: LoadedRun
-        do {
-            loaded = try RunConfigLoader().load(path: configPath)
-        } catch {
-            throw TestSupportError("the benchmark's config does not load: \(error.description)")
-        }
+        let loaded = try EndToEndBenchmark.loadedRun(in: directory, name: "tokens", dedup: false, records: requests, shardSize: requests, maxTokens: maxTokens)
         guard let curl = ["/usr/bin/curl", "/usr/local/bin/curl"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw TestSupportError("curl not found (apt-get install -y curl)")
         }

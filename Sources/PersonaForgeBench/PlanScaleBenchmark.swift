@@ -145,8 +145,7 @@ struct PlanScaleBenchmark {
             try await Task.sleep(for: .seconds(2))
             queued = Int(try await queue.send("XLEN", layout.shards).integer ?? 0)
             let residentLater = coordinator.pid.flatMap(ProcessCPU.residentBytes(of:)) ?? 0
-            let info = try await queue.send("INFO", "memory").string ?? ""
-            let used = info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") }.flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
+            let used = try await EndToEndBenchmark.redisUsedMemory(queue)
             // SIGTERM: the coordinator releases its lease, so the next one starts at once.
             _ = coordinator.terminate(signal: SIGTERM)
             _ = try command(["runs", "cancel", runID])

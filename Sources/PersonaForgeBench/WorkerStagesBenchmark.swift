@@ -62,16 +62,7 @@ struct WorkerStagesBenchmark {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-stages-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try EndToEndBenchmark.writeInputs(in: directory, personasFile: nil)
-        let configPath = directory.appendingPathComponent("stages.yaml").path
-        try EndToEndBenchmark.configYAML(name: "stages", dedup: true, records: records, shardSize: shardSize)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
-        let loaded: LoadedRun
-        do {
-            loaded = try RunConfigLoader().load(path: configPath)
-        } catch {
-            throw TestSupportError("the benchmark's config does not load: \(error.description)")
-        }
+        let loaded = try EndToEndBenchmark.loadedRun(in: directory, name: "stages", dedup: true, records: records, shardSize: shardSize)
 
         let port = try Loopback.freePort()
         let stub = try ChildProcess(
