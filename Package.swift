@@ -172,8 +172,8 @@ let package = Package(
         .executableTarget(
             name: "PersonaForgeBench",
             dependencies: ["PersonaForgeCore", "PersonaForgeStore", "PersonaForgePostgres", "PersonaForgeRedis", "PersonaForgeQueue",
-                           "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeWorker", "PersonaForgeSupport", "PersonaForgeTestSupport",
-                           .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
+                           "PersonaForgeBandIndex", "PersonaForgeHTTP", "PersonaForgeLLM", "PersonaForgeWorker", "PersonaForgeReducer", "PersonaForgeSupport",
+                           "PersonaForgeTestSupport", .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
 

@@ -42,6 +42,7 @@ struct BenchmarkMain {
                 + "[--concurrency 4] [--max-tokens 64] [--rounds 2]\n"
                 + "personaforge-bench --plan-scale 6,9,12 [--database-url URL]\n"
                 + "personaforge-bench --worker-stages N [--concurrency 32] [--shard-size 100] [--rounds 3] [--words 80] [--whole-only] [--metrics prometheus|noop]\n"
+                + "personaforge-bench --diversity N [--words 80] [--rounds 3]\n"
                 + "personaforge-bench --copy N [--database-url URL] [--rounds 3] [--words 80] [--psql /usr/bin/psql]")
             return
         }
@@ -122,6 +123,22 @@ struct BenchmarkMain {
                        String(row.queuedShards), mib(row.coordinatorResidentBytes), mib(row.coordinatorResidentLaterBytes), mib(row.redisUsedBytes)]
                     .map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
             }
+            return
+        }
+        if let recordsText = options["diversity"], let records = Int(recordsText) {
+            let benchmark = DiversityBenchmark(records: records, words: Int(options["words"] ?? "80")!, rounds: Int(options["rounds"] ?? "3")!)
+            let (rows, stateBytes) = try benchmark.run()
+            print("live diversity (the reducer's limits) over \(records) generated records of \(benchmark.words) words; µs per record, "
+                + "or per call where it says so; the reference is the worker's MinHash signature of the same texts:")
+            let reference = rows.first.map { $0.microseconds.min()! } ?? 1
+            for row in rows {
+                let best = row.microseconds.min()!
+                let perCall = row.name.contains("per ")
+                print(row.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                    + row.microseconds.map { String(format: perCall ? "%10.0f" : "%10.2f", $0) }.joined()
+                    + (perCall ? "" : String(format: "   best %.2f× MinHash", best / reference)))
+            }
+            print("persisted state: \(stateBytes) bytes of JSON")
             return
         }
         if let recordsText = options["worker-stages"], let records = Int(recordsText) {

@@ -8,7 +8,7 @@
 #   deploy/local/bench.sh            the full suite (about 25 minutes on 2 cores)
 #   deploy/local/bench.sh --smoke    each benchmark for about a second (is it still working?)
 #   deploy/local/bench.sh NAME...    only these: dedup llm-client llm-tokens worker-stages
-#                                    copy plan-scale band-index postgres-index end-to-end
+#                                    diversity copy plan-scale band-index postgres-index end-to-end
 #
 # Run it on a quiet machine: the figures are CPU time and wall time.
 set -euo pipefail
@@ -26,7 +26,7 @@ for argument in "$@"; do
         *) selected+=("$argument") ;;
     esac
 done
-all=(dedup llm-client llm-tokens worker-stages copy plan-scale band-index postgres-index end-to-end)
+all=(dedup llm-client llm-tokens worker-stages diversity copy plan-scale band-index postgres-index end-to-end)
 [ ${#selected[@]} -gt 0 ] || selected=("${all[@]}")
 for name in "${selected[@]}"; do
     [[ " ${all[*]} " == *" $name "* ]] || pf_die "unknown benchmark '$name' (one of: ${all[*]})"
@@ -82,6 +82,9 @@ for name in "${selected[@]}"; do
         worker-stages)
             # The worker's CPU per record by stage, against the instant stub.
             run worker-stages "$bench" --worker-stages "$(size 20000 500)" --rounds "$(size 3 1)" ;;
+        diversity)
+            # The reducer's live diversity per record, by component, against MinHash of the same texts.
+            run diversity "$bench" --diversity "$(size 20000 500)" --rounds "$(size 3 1)" ;;
         copy)
             # The reducer's COPY against psql \copy of the same rows.
             fresh_database

@@ -60,6 +60,13 @@ public struct CompressionRatioAccumulator: Sendable {
         text.withUTF8 { feed(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Appends one record given as its UTF-8 bytes (as ``add(_:)-(String)`` does).
+    public mutating func add(_ utf8: UnsafeBufferPointer<UInt8>) {
+        if recordCount > 0 { feed([0x20]) }
+        segmentRecords += 1
+        feed(UnsafeRawBufferPointer(utf8))
+    }
+
     private mutating func feed(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { feed($0) }
     }

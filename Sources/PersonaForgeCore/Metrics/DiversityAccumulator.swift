@@ -47,7 +47,53 @@ public struct DiversityAccumulator: Sendable, Codable {
     }
 
     /// Adds one record.
+    ///
+    /// All-ASCII text (what records almost always are) is tokenized on its bytes, hashing
+    /// each token's bytes in place; any other text takes ``addThroughSubstrings(_:)``. Both
+    /// hash the same UTF-8 bytes, so they give the same state (tested on random texts).
     public mutating func add(_ text: String) {
+        var text = text
+        let handled = text.withUTF8 { bytes -> Bool in
+            var wide: UInt8 = 0
+            for byte in bytes { wide |= byte }
+            guard wide < 0x80 else { return false }
+            recordCount += 1
+            let recordHash = TextHash.hash(bytes)
+            // Reference tokens: split on U+0020 only, keeping empty tokens.
+            var start = 0
+            for index in 0..<bytes.count where bytes[index] == 0x20 {
+                ngrams.add(tokenHash: TextHash.hash(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+                start = index + 1
+            }
+            ngrams.add(tokenHash: TextHash.hash(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])))
+            compression.add(bytes)
+            // Words: runs of Python whitespace separate (in ASCII: 0x09–0x0D, 0x1C–0x20).
+            var wordHashes: [UInt64] = []
+            wordHashes.reserveCapacity(bytes.count / 4)
+            var wordStart = -1
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if (0x09...0x0D).contains(byte) || (0x1C...0x20).contains(byte) {
+                    if wordStart >= 0 {
+                        wordHashes.append(TextHash.hash(UnsafeBufferPointer(rebasing: bytes[wordStart..<index])))
+                        wordStart = -1
+                    }
+                } else if wordStart < 0 {
+                    wordStart = index
+                }
+            }
+            if wordStart >= 0 { wordHashes.append(TextHash.hash(UnsafeBufferPointer(rebasing: bytes[wordStart..<bytes.count]))) }
+            selfRepetition.add(wordHashes: wordHashes, recordHash: recordHash)
+            homogenizationSample.offer(key: PortableHash.combine(configuration.seed ^ 0x686F_6D6F, recordHash)) { String(decoding: bytes, as: UTF8.self) }
+            wordLengths.add(wordHashes.count)
+            characterLengths.add(bytes.count)
+            return true
+        }
+        if !handled { addThroughSubstrings(text) }
+    }
+
+    /// Adds one record through the general tokenizers (`DiversityTokenizer`): any text.
+    mutating func addThroughSubstrings(_ text: String) {
         recordCount += 1
         let recordHash = TextHash.hash(text)
         for token in DiversityTokenizer.referenceTokens(text) {

@@ -29,8 +29,9 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
     public let pinCapacity: Int
     /// The sampling level `k`: items are tracked with probability `2^-k`.
     public private(set) var level = 0
-    private var sampled: [UInt64: Int] = [:]
-    private var pinned: [UInt64: Int] = [:]
+    // Open-addressing tables (`HashCounts`), encoded exactly as `[UInt64: Int]` was.
+    private var sampled = HashCounts()
+    private var pinned = HashCounts()
 
     /// An empty table that is exact up to `capacity` distinct items.
     public init(capacity: Int, pinCapacity: Int? = nil) {
@@ -72,12 +73,12 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
 
     /// Counts `occurrences` more of the item with this hash.
     public mutating func add(_ hash: UInt64, occurrences: Int = 1) {
-        if let count = pinned[hash] {
-            pinned[hash] = count + occurrences
+        if !pinned.isEmpty, pinned[hash] != nil {
+            pinned.add(hash, occurrences)
             return
         }
         guard Self.passes(hash, level: level) else { return }
-        sampled[hash, default: 0] += occurrences
+        sampled.add(hash, occurrences)
         if sampled.count > capacity { shrink() }
     }
 
@@ -88,9 +89,9 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
         Self.sum(of: f, over: pinned) + scale * Self.sum(of: f, over: sampled)
     }
 
-    private static func sum(of f: (Int) -> Double, over counts: [UInt64: Int]) -> Double {
+    private static func sum(of f: (Int) -> Double, over counts: HashCounts) -> Double {
         var multiplicities: [Int: Int] = [:]
-        for count in counts.values { multiplicities[count, default: 0] += 1 }
+        counts.forEach { _, count in multiplicities[count, default: 0] += 1 }
         var sum = 0.0
         for (count, items) in multiplicities.sorted(by: { $0.key < $1.key }) {
             sum += Double(items) * f(count)
@@ -101,47 +102,48 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
     /// Adds everything `other` counted (see the type's docs for exactness).
     public mutating func merge(_ other: SampledFrequencyTable) {
         let newLevel = max(level, other.level)
-        var mergedPinned: [UInt64: Int] = [:]
-        var mergedSampled: [UInt64: Int] = [:]
-        let keys = Set(pinned.keys).union(other.pinned.keys)
+        var mergedPinned = HashCounts(minimumCapacity: max(pinned.count, other.pinned.count))
+        var mergedSampled = HashCounts(minimumCapacity: min(capacity + 1, sampled.count + other.sampled.count))
+        var keys = Set<UInt64>()
+        pinned.forEach { key, _ in keys.insert(key) }
+        other.pinned.forEach { key, _ in keys.insert(key) }
         for key in keys {
             let mine = count(of: key)
             let theirs = other.count(of: key)
             if let mine, let theirs {
-                mergedPinned[key] = mine + theirs
-            } else if Self.passes(key, level: newLevel) {
+                if mine + theirs > 0 { mergedPinned.add(key, mine + theirs) }
+            } else if Self.passes(key, level: newLevel), (mine ?? 0) + (theirs ?? 0) > 0 {
                 // Tracked at the merged level ⇒ tracked on both sides (levels only
                 // grow), so this branch is unreachable; kept for safety.
-                mergedSampled[key] = (mine ?? 0) + (theirs ?? 0)
+                mergedSampled.add(key, (mine ?? 0) + (theirs ?? 0))
             }
         }
-        for (key, value) in sampled where mergedPinned[key] == nil && Self.passes(key, level: newLevel) {
-            mergedSampled[key, default: 0] += value
-        }
-        for (key, value) in other.sampled where mergedPinned[key] == nil && Self.passes(key, level: newLevel) {
-            mergedSampled[key, default: 0] += value
+        for table in [sampled, other.sampled] {
+            table.forEach { key, value in
+                if mergedPinned[key] == nil && Self.passes(key, level: newLevel) { mergedSampled.add(key, value) }
+            }
         }
         level = newLevel
         pinned = mergedPinned
         sampled = mergedSampled
         if level == 0 && !pinned.isEmpty {
-            for (key, value) in pinned { sampled[key, default: 0] += value }
-            pinned = [:]
+            pinned.forEach { key, value in sampled.add(key, value) }
+            pinned = HashCounts()
         }
         if sampled.count > capacity { shrink() }
     }
 
     private mutating func shrink() {
         if level == 0 && pinned.isEmpty {
-            let heavy = sampled.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(pinCapacity)
-            for (key, value) in heavy {
-                pinned[key] = value
-                sampled[key] = nil
-            }
+            let heavy = sampled.pairs.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(pinCapacity)
+            for (key, value) in heavy { pinned.add(key, value) }
+            let pinnedNow = pinned
+            sampled.removeAll { key, _ in pinnedNow[key] != nil }
         }
         while sampled.count > capacity && level < 63 {
             level += 1
-            sampled = sampled.filter { Self.passes($0.key, level: level) }
+            let level = level
+            sampled.removeAll { key, _ in !Self.passes(key, level: level) }
         }
     }
 

@@ -47,17 +47,27 @@ public struct SelfRepetitionAccumulator: Sendable, Hashable, Codable {
 
     /// Adds one record given the `TextHash` of each of its `DiversityTokenizer.words`.
     public mutating func add(wordHashes words: [UInt64], recordHash: UInt64) {
-        var grams = Set<UInt64>()
+        // The record's distinct n-grams, sorted: added to the table in a fixed order, so
+        // which items a table overflow pins does not depend on a Set's per-process seed.
+        var grams: [UInt64] = []
         if words.count >= order {
+            grams.reserveCapacity(words.count - order + 1)
             for start in 0...(words.count - order) {
-                grams.insert(TextHash.hash(tokens: words[start..<(start + order)], order: order))
+                grams.append(TextHash.hash(tokens: words[start..<(start + order)], order: order))
             }
+            grams.sort()
+            var unique = 0
+            for index in grams.indices where unique == 0 || grams[unique - 1] != grams[index] {
+                grams[unique] = grams[index]
+                unique += 1
+            }
+            grams.removeLast(grams.count - unique)
         }
         let levelBefore = documentFrequencies.level
         for gram in grams { documentFrequencies.add(gram) }
         let table = documentFrequencies
         records.offer(key: PortableHash.combine(seed, recordHash)) {
-            grams.filter { table.isTracked($0) }.sorted()
+            grams.filter { table.isTracked($0) }
         }
         if documentFrequencies.level != levelBefore { pruneUntracked() }
     }
