@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "personaforge", targets: ["PersonaForgeCLI"]),
         .executable(name: "personaforge-bench", targets: ["PersonaForgeBench"]),
         .executable(name: "personaforge-stub", targets: ["PersonaForgeStub"]),
+        .executable(name: "personaforge-fuzz", targets: ["PersonaForgeFuzz"]),
         .library(name: "PersonaForgeCore", targets: ["PersonaForgeCore"]),
     ],
     dependencies: [
@@ -179,6 +180,8 @@ let package = Package(
 
         // An instant OpenAI-compatible server (epoll, one thread) for benchmarks and load tests.
         .executableTarget(name: "PersonaForgeStub", swiftSettings: swiftSettings),
+        // libFuzzer targets; deploy/local/fuzz.sh builds them with the sanitizers.
+        .executableTarget(name: "PersonaForgeFuzz", dependencies: ["PersonaForgeCore", "PersonaForgeLLM"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "PersonaForgeCoreTests", dependencies: ["PersonaForgeCore", "PersonaForgeCompression"], swiftSettings: swiftSettings),

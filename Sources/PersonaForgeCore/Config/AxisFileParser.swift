@@ -1,10 +1,10 @@
 /// Turns the text of an axis file into values, reporting bad lines with their
 /// line numbers. Pure: ``RunConfigLoader`` reads the file and passes the text.
-enum AxisFileParser {
+package enum AxisFileParser {
     /// At most this many line problems are reported per file; the rest are counted.
-    static let problemLimit = 20
+    package static let problemLimit = 20
 
-    static func values(of text: String, source: FileAxisSource, axis: String) -> (values: [AxisValue], problems: [ConfigProblem]) {
+    package static func values(of text: String, source: FileAxisSource, axis: String) -> (values: [AxisValue], problems: [ConfigProblem]) {
         var values: [AxisValue] = []
         var problems: [ConfigProblem] = []
         var suppressed = 0
