@@ -8,8 +8,9 @@ import PersonaForgeLLM
 
 /// `personaforge-fuzz`: libFuzzer targets for the parsers that read what another
 /// process or a user wrote. Build and run them with `deploy/local/fuzz.sh` (docs/reliability.md):
-/// it compiles with `-sanitize=fuzzer,address -D PERSONAFORGE_FUZZ`, so libFuzzer's `main`
-/// drives `LLVMFuzzerTestOneInput`; the target is chosen by `PERSONAFORGE_FUZZ_TARGET`.
+/// it compiles with AddressSanitizer, libFuzzer's coverage and `-D PERSONAFORGE_FUZZ` and links
+/// libFuzzer without its `main`: this `main` hands over to `LLVMFuzzerRunDriver`. The target is
+/// chosen by `PERSONAFORGE_FUZZ_TARGET`.
 /// An ordinary build gets a `main` that says so and exits 64.
 ///
 /// Each target feeds arbitrary bytes to one parser and checks what must hold whatever
@@ -73,19 +74,30 @@ func printError(_ message: String) {
 }
 
 #if PERSONAFORGE_FUZZ
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
-    FuzzTarget.selected.run(bytes)
-    return 0
-}
-#else
+/// libFuzzer's entry for programs with their own `main` (libclang_rt.fuzzer_no_main).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+#endif
+
 @main
 struct FuzzMain {
     static func main() {
+        #if PERSONAFORGE_FUZZ
+        _ = FuzzTarget.selected
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv) { data, count in
+            let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+            FuzzTarget.selected.run(bytes)
+            return 0
+        })
+        #else
         printError("personaforge-fuzz is a libFuzzer target: build and run it with deploy/local/fuzz.sh "
             + "(targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         exit(64)
+        #endif
     }
 }
-#endif

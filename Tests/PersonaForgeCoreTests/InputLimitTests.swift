@@ -278,6 +278,14 @@ struct InputLimitTests {
             """) == [])
     }
 
+    /// The input the fuzzer crashed the run-config parser with: now a config problem.
+    @Test func theFuzzersCrashingConfigIsRefusedWithAProblem() {
+        let yaml = "a: &a [1,2]\nb:TOX_TESTENV_PASSENV\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}*b,*b,*b]\n"
+        let (config, problems) = RunConfigParser(file: "fuzz.yaml", baseDirectory: "/nonexistent").parse(yaml)
+        #expect(config == nil)
+        #expect(!problems.isEmpty)
+    }
+
     @Test(arguments: [
         ("key: *a", nil),
         ("- *a", nil),
@@ -302,6 +310,11 @@ struct InputLimitTests {
         ("k: |\n  text\n*a: 1", .aliasInKey(line: 3)),
         ("? a\n: b", .explicitKey(line: 1)),
         ("k: {? a : b}", .explicitKey(line: 1)),
+        // A `]` or `}` with no flow collection open (found by fuzzing: it popped the
+        // guard's base level and crashed), and a stray `[` inside a plain scalar.
+        ("b: x*b,*b]", nil),
+        ("a: b}\nc: ]]\n*d: 1", .aliasInKey(line: 3)),
+        ("k: a[b\nj: c", nil),
     ])
     func complexKeysAreFoundInTheText(yaml: String, expected: YAMLAliasGuard.KeyProblem?) {
         #expect(YAMLAliasGuard.complexKey(in: yaml) == expected, "\(yaml)")

@@ -97,3 +97,15 @@ import Testing
         #expect(RecordJSON.steps([]) == "[]")
     }
 }
+
+/// Inputs the fuzzer (deploy/local/fuzz.sh result-batch) found, kept as regressions.
+@Suite("Result batch codec: fuzzer findings")
+struct ResultBatchCodecFuzzFindings {
+    /// A batch that decoded but whose re-encoding did not decode.
+    @Test func whatDecodesReencodesToTheSameBatch() throws {
+        let bytes: [UInt8] = [80, 70, 66, 1, 3, 114, 117, 110, 1, 0, 2, 1, 119, 0, 1, 0, 251, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 33]
+        guard let batch = try? ResultBatchCodec.decode(bytes) else { return }
+        let again = try ResultBatchCodec.decode(ResultBatchCodec.encode(batch))
+        #expect(again == batch)
+    }
+}

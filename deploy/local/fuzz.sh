@@ -32,9 +32,15 @@ for target in "${targets[@]}"; do
 done
 
 cd "$PF_ROOT"
-pf_say "swift build personaforge-fuzz with -sanitize=fuzzer,address (into .build-fuzz)"
+# libFuzzer without its main (SwiftPM renames an executable's main, so the target keeps its
+# own and calls LLVMFuzzerRunDriver), from the toolchain's clang runtime.
+toolchain="$(dirname "$(readlink -f "$(command -v swift)")")/.."
+fuzzer_lib="$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)"
+[ -n "$fuzzer_lib" ] || pf_die "libclang_rt.fuzzer_no_main-x86_64.a not found under $toolchain/lib/clang: this Swift toolchain has no libFuzzer"
+pf_say "swift build personaforge-fuzz with AddressSanitizer and libFuzzer coverage (into .build-fuzz)"
 swift build -c release --scratch-path .build-fuzz --product personaforge-fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DPERSONAFORGE_FUZZ 2>&1 | grep -v "Cannot export local symbol" || true
+    -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+    -Xswiftc -DPERSONAFORGE_FUZZ -Xlinker "$fuzzer_lib" -Xlinker -lstdc++ 2>&1 | grep -v "Cannot export local symbol" || true
 binary=.build-fuzz/release/personaforge-fuzz
 [ -x "$binary" ] || pf_die "the fuzz build failed (see above)"
 

@@ -148,10 +148,13 @@ enum YAMLAliasGuard {
                 case UInt8(ascii: ",") where flowDepth > 0:
                     levels[flowDepth].entry = false
                     atNodeStart = true
-                case UInt8(ascii: "]"), UInt8(ascii: "}") where flowDepth > 0:
+                // One `where` per pattern: a `where` after the last one applies to it alone,
+                // so an unmatched `]` in block context once popped the base level (found by
+                // fuzzing: a crash on `b: x*b,*b]`).
+                case UInt8(ascii: "]") where flowDepth > 0, UInt8(ascii: "}") where flowDepth > 0:
                     if levels.removeLast().collection { levels[flowDepth - 1] = (true, true) }
                     atNodeStart = false
-                case UInt8(ascii: "["), UInt8(ascii: "{") where flowDepth > 0:
+                case UInt8(ascii: "[") where flowDepth > 0, UInt8(ascii: "{") where flowDepth > 0:
                     levels.append((false, false))
                     atNodeStart = true
                 default:

@@ -96,7 +96,9 @@ public enum ResultBatchCodec {
             runID: try reader.string(), shard: try reader.int(), start: try reader.int(), count: try reader.int())
         let worker = try reader.string()
         let attempt = try reader.int()
-        let count = try reader.count(minimumBytesEach: 18)
+        // 17: one byte for each of a record's 17 fields when all are empty, zero or absent (it was 18,
+        // so the shortest records the encoder writes were refused; found by fuzzing).
+        let count = try reader.count(minimumBytesEach: 17)
         var records: [GeneratedRecord] = []
         records.reserveCapacity(count)
         for _ in 0..<count {
