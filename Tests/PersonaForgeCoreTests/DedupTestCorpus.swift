@@ -1,6 +1,7 @@
 /// Deterministic synthetic texts for the dedup tests (no external data).
 enum DedupTestCorpus {
-    struct Generator {
+    /// splitmix64: the same draws on every run and machine.
+    struct Generator: RandomNumberGenerator {
         var state: UInt64
 
         mutating func next() -> UInt64 {

@@ -7,17 +7,7 @@ import Testing
 /// general path.
 @Suite("Count tables and the diversity byte path")
 struct HashCountsTests {
-    /// splitmix64, so every run draws the same operations.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = DedupTestCorpus.Generator
 
     @Test func randomAddsAndRemovalsAgreeWithADictionary() {
         var random = Generator(state: 12)
