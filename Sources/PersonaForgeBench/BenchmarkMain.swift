@@ -133,7 +133,7 @@ struct BenchmarkMain {
             let reference = rows.first.map { $0.microseconds.min()! } ?? 1
             for row in rows {
                 let best = row.microseconds.min()!
-                let perCall = row.name.contains("per ")
+                let perCall = row.perCall
                 print(row.name.padding(toLength: 40, withPad: " ", startingAt: 0)
                     + row.microseconds.map { String(format: perCall ? "%10.0f" : "%10.2f", $0) }.joined()
                     + (perCall ? "" : String(format: "   best %.2f× MinHash", best / reference)))

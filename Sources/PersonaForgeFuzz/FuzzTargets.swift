@@ -30,10 +30,9 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ bytes: [UInt8]) {
         switch self {
         case .completion:
-            if let completion = try? ChatCompletion.decode(bytes) {
-                // Every choice's text is valid Unicode that can be read back as UTF-8.
-                for choice in completion.choices { precondition(String(decoding: Array(choice.content.utf8), as: UTF8.self) == choice.content) }
-            }
+            // Only "a completion or a classified error, no crash or hang": a Swift
+            // String is valid Unicode by construction, so there is no more to check.
+            _ = try? ChatCompletion.decode(bytes)
         case .embeddings:
             let expected = Int(bytes.first ?? 1) % 4 + 1
             if let response = try? EmbeddingResponse.decode(bytes, expectedCount: expected) {

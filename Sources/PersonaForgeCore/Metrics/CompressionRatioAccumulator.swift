@@ -54,13 +54,11 @@ public struct CompressionRatioAccumulator: Sendable {
 
     /// Appends one record (preceded by a space unless it is the first).
     public mutating func add(_ text: String) {
-        if recordCount > 0 { feed([0x20]) }
-        segmentRecords += 1
         var text = text
-        text.withUTF8 { feed(UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { add($0) }
     }
 
-    /// Appends one record given as its UTF-8 bytes (as ``add(_:)-(String)`` does).
+    /// Appends one record given as its UTF-8 bytes.
     public mutating func add(_ utf8: UnsafeBufferPointer<UInt8>) {
         if recordCount > 0 { feed([0x20]) }
         segmentRecords += 1

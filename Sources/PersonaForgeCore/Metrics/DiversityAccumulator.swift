@@ -67,13 +67,13 @@ public struct DiversityAccumulator: Sendable, Codable {
             }
             ngrams.add(tokenHash: TextHash.hash(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])))
             compression.add(bytes)
-            // Words: runs of Python whitespace separate (in ASCII: 0x09–0x0D, 0x1C–0x20).
+            // Words: runs of Python whitespace separate (`DiversityTokenizer.words`).
             var wordHashes: [UInt64] = []
             wordHashes.reserveCapacity(bytes.count / 4)
             var wordStart = -1
             for index in 0..<bytes.count {
                 let byte = bytes[index]
-                if (0x09...0x0D).contains(byte) || (0x1C...0x20).contains(byte) {
+                if DiversityTokenizer.isPythonWhitespace(Unicode.Scalar(byte)) {
                     if wordStart >= 0 {
                         wordHashes.append(TextHash.hash(UnsafeBufferPointer(rebasing: bytes[wordStart..<index])))
                         wordStart = -1
@@ -84,12 +84,17 @@ public struct DiversityAccumulator: Sendable, Codable {
             }
             if wordStart >= 0 { wordHashes.append(TextHash.hash(UnsafeBufferPointer(rebasing: bytes[wordStart..<bytes.count]))) }
             selfRepetition.add(wordHashes: wordHashes, recordHash: recordHash)
-            homogenizationSample.offer(key: PortableHash.combine(configuration.seed ^ 0x686F_6D6F, recordHash)) { String(decoding: bytes, as: UTF8.self) }
+            homogenizationSample.offer(key: homogenizationKey(recordHash)) { String(decoding: bytes, as: UTF8.self) }
             wordLengths.add(wordHashes.count)
             characterLengths.add(bytes.count)
             return true
         }
         if !handled { addThroughSubstrings(text) }
+    }
+
+    /// A record's key in the homogenization sample (the seed picks the sample).
+    private func homogenizationKey(_ recordHash: UInt64) -> UInt64 {
+        PortableHash.combine(configuration.seed ^ 0x686F_6D6F, recordHash)
     }
 
     /// Adds one record through the general tokenizers (`DiversityTokenizer`): any text.
@@ -102,7 +107,7 @@ public struct DiversityAccumulator: Sendable, Codable {
         compression.add(text)
         let words = DiversityTokenizer.words(text)
         selfRepetition.add(wordHashes: words.map { TextHash.hash($0) }, recordHash: recordHash)
-        homogenizationSample.offer(key: PortableHash.combine(configuration.seed ^ 0x686F_6D6F, recordHash)) { text }
+        homogenizationSample.offer(key: homogenizationKey(recordHash)) { text }
         wordLengths.add(words.count)
         characterLengths.add(text.unicodeScalars.count)
     }

@@ -70,14 +70,6 @@ struct HashCounts: Sendable {
         }
     }
 
-    /// The counts, in slot order.
-    var values: [Int] {
-        var values: [Int] = []
-        values.reserveCapacity(count)
-        forEach { _, value in values.append(value) }
-        return values
-    }
-
     /// Every key and count, in slot order.
     var pairs: [(key: UInt64, value: Int)] {
         var pairs: [(key: UInt64, value: Int)] = []

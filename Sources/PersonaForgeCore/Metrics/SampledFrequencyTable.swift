@@ -111,7 +111,7 @@ public struct SampledFrequencyTable: Sendable, Hashable, Codable {
             let mine = count(of: key)
             let theirs = other.count(of: key)
             if let mine, let theirs {
-                if mine + theirs > 0 { mergedPinned.add(key, mine + theirs) }
+                mergedPinned.add(key, mine + theirs)
             } else if Self.passes(key, level: newLevel), (mine ?? 0) + (theirs ?? 0) > 0 {
                 // Tracked at the merged level ⇒ tracked on both sides (levels only
                 // grow), so this branch is unreachable; kept for safety.
