@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct OutageTests {
     @Test func aPostgreSQLOutageMidRunLosesAndDuplicatesNothing() async throws {
         let harness = try PipelineHarness(llm: "slow")
-        let runID = try await harness.submit(try harness.writeConfig(name: "pg-outage", personas: 24, shardSize: 4))
+        let runID = try await harness.submit(try harness.writeConfig(name: "pg-outage", personas: 48, shardSize: 4))
         // Every service reaches the stack's PostgreSQL through a proxy this test cuts.
         let (proxy, through) = try ServiceObservabilityTests.proxiedDatabase()
         let services = try await Self.startFleet(harness, runID, environment: through)
@@ -17,12 +17,12 @@ import Testing
         // Long enough for every loop to hit the outage (each sample takes 300 ms).
         try await Task.sleep(for: .seconds(4))
         let during = try await harness.counts(runID)
-        #expect(during.records < 24, "the outage came too late to test anything")
+        #expect(during.records < 48, "the outage came too late to test anything")
         try proxy.restore()
 
         // Well within the reducer's 60 s claim timeout: a reducer takes back its own
         // batches of a failed step at once, and the loops back off to at most 5 s.
-        try await Self.expectCompletedOnce(harness, runID, samples: 24, services: services, within: .seconds(30))
+        try await Self.expectCompletedOnce(harness, runID, samples: 48, services: services, within: .seconds(40))
         #expect(harness.log(of: 1).contains("reconnected to PostgreSQL"), "\(harness.log(of: 1).suffix(2000))")
         #expect(harness.log(of: 1).contains("retrying result batches of a failed step"))
     }
@@ -32,15 +32,15 @@ import Testing
         // A private Redis with its append-only file on, as deployed, that this test restarts.
         let redis = try RedisServerProcess(persistent: true)
         let through = ["PERSONAFORGE_REDIS_URL": redis.url]
-        let runID = try await harness.submit(try harness.writeConfig(name: "redis-restart", personas: 24, shardSize: 4), environment: through)
+        let runID = try await harness.submit(try harness.writeConfig(name: "redis-restart", personas: 48, shardSize: 4), environment: through)
         let services = try await Self.startFleet(harness, runID, environment: through)
         redis.stop()
         try await Task.sleep(for: .seconds(3))
         let during = try await harness.counts(runID)
-        #expect(during.records < 24, "the outage came too late to test anything")
+        #expect(during.records < 48, "the outage came too late to test anything")
         try redis.start()
 
-        try await Self.expectCompletedOnce(harness, runID, samples: 24, services: services, within: .seconds(45))
+        try await Self.expectCompletedOnce(harness, runID, samples: 48, services: services, within: .seconds(60))
     }
 
     @Test func aRedisThatComesBackEmptyMidRunIsRefilledAndTheRunCompletes() async throws {
@@ -122,17 +122,20 @@ import Testing
 
     /// A coordinator (high-water mark 2 unless `coordinator` says otherwise), a reducer
     /// and a worker with short leases, started with `environment`; returns once the
-    /// first records of `runID` are stored.
+    /// first records of `runID` are stored. The worker starts only once the reducer is
+    /// ready, so results are stored shard by shard as they come: a reducer that started
+    /// late on a loaded machine would otherwise find the whole run waiting and store it
+    /// in one write, before the outage a test means to put in the middle of it.
     static func startFleet(
         _ harness: PipelineHarness, _ runID: String, environment: [String: String], coordinator: [String] = ["--high-water-mark", "2"]
     ) async throws -> [ChildProcess] {
-        let services = [
-            try harness.start(["coordinator", "--shard-lease", "5"] + coordinator, environment: environment),
-            try harness.start(["reducer"], environment: environment),
-            try harness.start(["worker", "--concurrency", "2", "--shard-lease", "5"], environment: environment),
-        ]
+        let reducerPort = try Loopback.freePort()
+        let coordinator = try harness.start(["coordinator", "--shard-lease", "5"] + coordinator, environment: environment)
+        let reducer = try harness.start(["reducer", "--metrics-port", String(reducerPort)], environment: environment)
+        _ = try await harness.waitFor(port: reducerPort, "ready", status: 200)
+        let worker = try harness.start(["worker", "--concurrency", "2", "--shard-lease", "5"], environment: environment)
         try await harness.waitFor(runID, timeout: .seconds(60)) { $0.records >= 4 }
-        return services
+        return [coordinator, reducer, worker]
     }
 
     /// Waits for `runID` to complete and expects each of its `samples` records stored
