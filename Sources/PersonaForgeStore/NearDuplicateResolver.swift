@@ -19,7 +19,8 @@ import PersonaForgePostgres
 ///    keeping the earliest pointer. A record's own batch or a later one may mark it,
 ///    so kept → duplicate happens after the fact, with the counters adjusted.
 ///
-/// A band row is (scope id, band, bucket, signature id); the table is hash
+/// A band row is (scope id, band, bucket, signature id, run order, sample position),
+/// its primary key ordered by the last two within a bucket; the table is hash
 /// partitioned by bucket, the distribution column of a Citus layout.
 enum NearDuplicateResolver {
     struct Key: Hashable, Sendable {
@@ -41,23 +42,81 @@ enum NearDuplicateResolver {
         var flipped: [Key] = []
     }
 
-    /// Earlier index rows of the keys in `lsh_probe` for scope id `$1`: one branch per
-    /// partition of `lsh_bands`, each probing only the keys that hash to it.
+    /// Holders per bucket a probe reads at first, before paging on (doubling).
+    static let probePage = 8
+
+    /// The holders of the ranges in `lsh_probe` for scope id `$1`, earliest first per
+    /// range: one branch per partition of `lsh_bands`, each an index range scan of the
+    /// ranges whose bucket hashes to it.
     static let probeQuery: String = {
         let partitions = PersonaForgeSchema.lshBandPartitions
         let branches = (0..<partitions).map { partition in
             """
-            SELECT k.band, k.bucket, l.signature_id
+            SELECT k.item, l.signature_id, l.run_order, l.sample_position
             FROM lsh_probe AS k
             CROSS JOIN LATERAL (
-                SELECT signature_id FROM lsh_bands_p\(partition)
-                WHERE scope_id = $1 AND band = k.band AND bucket = k.bucket OFFSET 0
+                SELECT signature_id, run_order, sample_position FROM lsh_bands_p\(partition)
+                WHERE scope_id = $1 AND band = k.band AND bucket = k.bucket
+                  AND (run_order, sample_position) > (k.after_order, k.after_position)
+                  AND (run_order, sample_position) < (k.before_order, k.before_position)
+                ORDER BY run_order, sample_position LIMIT k.row_limit
             ) AS l
             WHERE satisfies_hash_partition('lsh_bands'::regclass, \(partitions), \(partition), k.bucket)
             """
         }
-        return "SELECT DISTINCT band, bucket, signature_id FROM (\n" + branches.joined(separator: "\nUNION ALL\n") + "\n) AS found"
+        return branches.joined(separator: "\nUNION ALL\n")
     }()
+
+    /// Answers `ranges` from `lsh_bands` (``probeQuery``). A place is (run order, sample
+    /// position): run orders are unique (migration 11), so that is the whole order, and
+    /// a holder's run is found by its run order (`runsByOrder`, read from `runs` when
+    /// not known yet).
+    static func holders(
+        in ranges: [BucketRange], scopeID: Int, runsByOrder: inout [Int64: String], interned: (String) -> String,
+        connection: isolated PostgresConnection
+    ) throws -> [[(key: Int64, order: DedupOrder)]] {
+        if ranges.isEmpty { return [] }
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS lsh_probe (
+                item integer NOT NULL, band smallint NOT NULL, bucket bigint NOT NULL,
+                after_order bigint NOT NULL, after_position bigint NOT NULL,
+                before_order bigint NOT NULL, before_position bigint NOT NULL, row_limit integer
+            ) ON COMMIT DELETE ROWS
+            """)
+        try connection.execute("DELETE FROM lsh_probe")
+        try connection.copy(
+            into: "lsh_probe", columns: ["item", "band", "bucket", "after_order", "after_position", "before_order", "before_position", "row_limit"],
+            rows: ranges.enumerated().map { item, range -> [String?] in
+                [String(item), String(range.band), String(Int64(bitPattern: range.bucket)),
+                 String(range.after?.runOrder ?? .min), String(range.after?.samplePosition ?? .min),
+                 String(range.before?.runOrder ?? .max), String(range.before?.samplePosition ?? .max),
+                 range.limit.map(String.init)]
+            })
+        var found: [(item: Int, id: Int64, runOrder: Int64, samplePosition: Int64)] = []
+        for row in try connection.query(probeQuery, [String(scopeID)]) {
+            guard let item = row["item"].int, let id = row["signature_id"].int64, let runOrder = row["run_order"].int64,
+                  let samplePosition = row["sample_position"].int64 else { continue }
+            found.append((item, id, runOrder, samplePosition))
+        }
+        let unknownOrders = Set(found.map(\.runOrder)).filter { runsByOrder[$0] == nil }
+        if !unknownOrders.isEmpty {
+            for row in try connection.query("""
+                SELECT id::text AS id, o.run_order FROM unnest($1::bigint[]) AS o (run_order)
+                JOIN runs ON (extract(epoch FROM runs.created_at) * 1000000)::bigint = o.run_order
+                """, ["{" + unknownOrders.map(String.init).joined(separator: ",") + "}"]) {
+                guard let id = row["id"].string, let runOrder = row["run_order"].int64 else { continue }
+                runsByOrder[runOrder] = interned(id)
+            }
+        }
+        var answers = [[(key: Int64, order: DedupOrder)]](repeating: [], count: ranges.count)
+        for holder in found {
+            // A holder whose run is gone cannot be placed in the order: skipped, as a missing signature is.
+            guard let run = runsByOrder[holder.runOrder] else { continue }
+            answers[holder.item].append((holder.id, DedupOrder(runOrder: holder.runOrder, run: run, samplePosition: holder.samplePosition)))
+        }
+        for item in answers.indices where answers[item].count > 1 { answers[item].sort { $0.order < $1.order } }
+        return answers
+    }
 
     // MARK: Publish
 
@@ -95,14 +154,14 @@ enum NearDuplicateResolver {
                 hexBytea(entry.record.signature), String(runOrder), String(entry.record.samplePosition),
             ])
             for (band, bucket) in entry.bands.enumerated() {
-                bands.append([scope, String(band), String(Int64(bitPattern: bucket)), signatureID])
+                bands.append([scope, String(band), String(Int64(bitPattern: bucket)), signatureID, String(runOrder), String(entry.record.samplePosition)])
             }
         }
         return (signatures, bands, published)
     }
 
     static let signatureColumns = ["id", "run_id", "position", "sample", "signature", "run_order", "sample_position"]
-    static let bandColumns = ["scope_id", "band", "bucket", "signature_id"]
+    static let bandColumns = ["scope_id", "band", "bucket", "signature_id", "run_order", "sample_position"]
 
     // MARK: Decide
 
@@ -154,26 +213,20 @@ enum NearDuplicateResolver {
             entries.append(OrderedDedupEntry(key: id, order: order, signature: entry.signature))
             bandKeys[id] = plan.lsh.bandKeys(of: entry.signature)
         }
-        let holders: [BandEntry]
-        if let external {
-            holders = external
-        } else {
-            try connection.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS lsh_probe (band smallint NOT NULL, bucket bigint NOT NULL) ON COMMIT DELETE ROWS
-                """)
-            try connection.execute("DELETE FROM lsh_probe")
-            let probeRows = bandKeys.values.flatMap { keys in
-                keys.enumerated().map { band, bucket -> [String?] in [String(band), String(Int64(bitPattern: bucket))] }
+        func loadSignatures(_ ids: [Int64]) throws -> [Int64: MinHashSignature] {
+            var result: [Int64: MinHashSignature] = [:]
+            for row in try connection.query("SELECT id, signature FROM record_signatures WHERE id = ANY($1::bigint[])",
+                                            ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
+                guard let id = row["id"].int64, let bytes = row["signature"].bytes,
+                      let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
+                result[id] = signature
             }
-            try connection.copy(into: "lsh_probe", columns: ["band", "bucket"], rows: probeRows)
-            holders = try connection.query(probeQuery, [String(scopeID)]).compactMap { row in
-                guard let band = row["band"].int, let bucket = row["bucket"].int64, let id = row["signature_id"].int64 else { return nil }
-                return BandEntry(band: band, bucket: UInt64(bitPattern: bucket), id: id)
-            }
+            return result
         }
-        // Where each candidate stands in the order, read without its signature.
-        let unplaced = Set(holders.map(\.id)).filter { places[$0] == nil }
-        if !unplaced.isEmpty {
+        /// Reads the keys and places of `ids` that `places` does not hold yet.
+        func place(_ ids: some Sequence<Int64>) throws {
+            let unplaced = Set(ids).filter { places[$0] == nil }
+            if unplaced.isEmpty { return }
             for row in try connection.query("""
                 SELECT id, run_id::text AS run_id, position, sample, run_order, sample_position FROM record_signatures WHERE id = ANY($1::bigint[])
                 """, ["{" + unplaced.map(String.init).joined(separator: ",") + "}"]) {
@@ -184,23 +237,29 @@ enum NearDuplicateResolver {
                               DedupOrder(runOrder: runOrder, run: interned, samplePosition: samplePosition))
             }
         }
-        var byBucket: [BandBucket: [Int64]] = [:]
-        for holder in holders { byBucket[BandBucket(band: holder.band, bucket: holder.bucket), default: []].append(holder.id) }
 
-        let marks = try OrderedDedup.marks(for: entries, threshold: plan.threshold, candidates: { record in
-            (bandKeys[record.key] ?? []).enumerated().flatMap { band, bucket in
-                (byBucket[BandBucket(band: band, bucket: bucket)] ?? []).compactMap { id in places[id].map { (id, $0.order) } }
-            }
-        }, signatures: { ids in
-            var result: [Int64: MinHashSignature] = [:]
-            for row in try connection.query("SELECT id, signature FROM record_signatures WHERE id = ANY($1::bigint[])",
-                                            ["{" + ids.map(String.init).joined(separator: ",") + "}"]) {
-                guard let id = row["id"].int64, let bytes = row["signature"].bytes,
-                      let signature = try? MinHashSignature(bytes: bytes, expectedCount: plan.permutationCount) else { continue }
-                result[id] = signature
-            }
-            return result
-        })
+        let marks: [Int64: DuplicateMark<Int64>]
+        if let external {
+            // Where each candidate stands in the order, read without its signature.
+            try place(external.map(\.id))
+            var byBucket: [BandBucket: [Int64]] = [:]
+            for holder in external { byBucket[BandBucket(band: holder.band, bucket: holder.bucket), default: []].append(holder.id) }
+            marks = try OrderedDedup.marks(for: entries, threshold: plan.threshold, candidates: { record in
+                (bandKeys[record.key] ?? []).enumerated().flatMap { band, bucket in
+                    (byBucket[BandBucket(band: band, bucket: bucket)] ?? []).compactMap { id in places[id].map { (id, $0.order) } }
+                }
+            }, signatures: loadSignatures)
+        } else {
+            // `lsh_bands` keeps each bucket in the order: a record reads its bucket's
+            // earliest holders and its later ones, not every holder (migration 11).
+            var runsByOrder: [Int64: String] = [:]
+            for entry in entries { runsByOrder[entry.order.runOrder] = entry.order.run }
+            marks = try OrderedDedup.marks(
+                for: entries, threshold: plan.threshold, bandKeys: { bandKeys[$0.key] ?? [] }, pageSize: Self.probePage,
+                holders: { ranges in try holders(in: ranges, scopeID: scopeID, runsByOrder: &runsByOrder, interned: interned, connection: connection) },
+                signatures: loadSignatures)
+            try place(marks.values.flatMap { [$0.target, $0.original] })
+        }
         var byKey: [Key: DuplicateMark<Key>] = [:]
         for (target, mark) in marks {
             guard let targetKey = places[target]?.key, let originalKey = places[mark.original]?.key else { continue }

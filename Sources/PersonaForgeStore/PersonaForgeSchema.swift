@@ -19,6 +19,7 @@ public enum PersonaForgeSchema {
         lz4ToastSchema,
         bandStoreSchema,
         bandIndexPartitionsSchema,
+        orderedBandIndexSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

@@ -56,7 +56,21 @@ public struct RunRepository: Sendable {
         }
     }
 
+    /// Stores a new run. Its `created_at` (`clock_timestamp()`) is its place in the
+    /// dedup order and is unique (migration 11): a submit that lands in the same
+    /// microsecond as another is retried, with a later clock.
     public func insert(_ run: NewRun) async throws {
+        var attempt = 0
+        while true {
+            do {
+                return try await insertOnce(run)
+            } catch let error as PostgresError where error.isUniqueViolation && error.constraintName == "runs_created_at_key" && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func insertOnce(_ run: NewRun) async throws {
         let bundle = String(decoding: try JSONEncoder().encode(run.bundle), as: UTF8.self)
         try await connection.execute("""
             INSERT INTO runs (id, name, config, config_hash, config_yaml, config_file, base_directory, bundle, seed,

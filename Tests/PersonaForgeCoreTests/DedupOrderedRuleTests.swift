@@ -75,9 +75,25 @@ struct DedupOrderedRuleTests {
                 lsh.bandKeys(of: record.signature).enumerated().flatMap { published[$0.offset]?[$0.element] ?? [] }.map { ($0.key, $0.order) }
             }, signatures: { keys in Dictionary(uniqueKeysWithValues: keys.compactMap { key in byKey[key].map { (key, $0.signature) } }) })
             #expect(lazy == found)
+            // So does the bounded form, which reads each bucket a page at a time in the order.
+            let pageSize = 1 + Int(seed % 3)
+            let bounded = OrderedDedup.marks(
+                for: batch, threshold: 0.8, bandKeys: { lsh.bandKeys(of: $0.signature) }, pageSize: pageSize, firstPage: 1 + Int(seed % 2),
+                holders: { ranges in ranges.map { Self.answer($0, in: published) } },
+                signatures: { keys in Dictionary(uniqueKeysWithValues: keys.compactMap { key in byKey[key].map { (key, $0.signature) } }) })
+            #expect(bounded == found, "pages of \(pageSize)")
             for (target, mark) in found { marks[target] = marks[target].map { $0.earlier(mark) } ?? mark }
         }
         return marks
+    }
+
+    /// What an index kept in the order answers for `range`: the bucket's holders in it, earliest first.
+    static func answer(_ range: BucketRange, in published: [Int: [UInt64: [OrderedDedupEntry<Int>]]]) -> [(key: Int, order: DedupOrder)] {
+        let holders = (published[range.band]?[range.bucket] ?? [])
+            .filter { holder in range.after.map { holder.order > $0 } ?? true }
+            .filter { holder in range.before.map { holder.order < $0 } ?? true }
+            .sorted { $0.order < $1.order }
+        return holders.prefix(range.limit ?? holders.count).map { ($0.key, $0.order) }
     }
 
     @Test func aLateMemberOfALargeFamilyReadsAFewSignaturesNotOnePerMember() throws {
@@ -114,6 +130,22 @@ struct DedupOrderedRuleTests {
             // Every later candidate is compared (the probe may be the one that marks it), the earlier ones only up to the first confirmed.
             #expect(Set(loaded).subtracting(later).count <= 4, "read \(loaded.count) signatures for \(later.count) later candidates")
             #expect(Set(candidates(probe).map(\.key)).count > 100)
+        }
+        // An index kept in the order hands each of them a few holders per bucket, not the family.
+        let published = buckets.mapValues { $0.mapValues { $0 } }
+        for probe in [middle, first] {
+            var rows = 0
+            let bounded = OrderedDedup.marks(
+                for: [probe], threshold: 0.8, bandKeys: { lsh.bandKeys(of: $0.signature) },
+                holders: { ranges in
+                    let answers = ranges.map { Self.answer($0, in: published) }
+                    rows += answers.map(\.count).reduce(0, +)
+                    return answers
+                },
+                signatures: { Dictionary(uniqueKeysWithValues: $0.map { ($0, byKey[$0]!.signature) }) })
+            #expect(bounded == OrderedDedup.marks(for: [probe], threshold: 0.8, candidates: candidates))
+            let later = candidates(probe).filter { $0.order > probe.order }.count
+            #expect(rows <= later + 8 * lsh.bands, "read \(rows) holder rows, \(later) of them later")
         }
         // The middle one points at the earliest of them all, the copy placed before the family.
         #expect(OrderedDedup.marks(for: [middle], threshold: 0.8, candidates: { candidates($0).map { ($0.key, $0.order) } },

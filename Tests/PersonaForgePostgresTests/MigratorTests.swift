@@ -149,7 +149,7 @@ struct MigratorTests {
             }
             #expect(redelivered.sqlState == "23505")
 
-            try await connection.execute("INSERT INTO lsh_bands (scope_id, band, bucket, signature_id) VALUES (7, 3, -42, 11)")
+            try await connection.execute("INSERT INTO lsh_bands (scope_id, band, bucket, signature_id, run_order, sample_position) VALUES (7, 3, -42, 11, 5, 9)")
             let candidates = try await connection.query(
                 "SELECT signature_id FROM lsh_bands WHERE scope_id = 7 AND band = 3 AND bucket = -42"
             )

@@ -277,7 +277,7 @@ struct BandIndexUpgradeTests {
                 """, [plan.scope])
 
             let applied = try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger)
-            #expect(applied.map(\.version) == [6, 7, 8, 9, 10])
+            #expect(applied.map(\.version) == [6, 7, 8, 9, 10, 11])
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM lsh_bands") == 2 * plan.lsh.bands)
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(*) AS n FROM dedup_scopes") == 1)
             let ids = try await connection.query("SELECT position, id FROM record_signatures ORDER BY id")
@@ -295,6 +295,72 @@ struct BandIndexUpgradeTests {
             _ = try await writer.write([NearDuplicateIndexTests.batch(run: run, shard: 2, [NearDuplicateIndexTests.record(22, NearDuplicateIndexTests.text("beta"))])], dedup: [run: plan])
             // New ids continue after the converted ones (12 is indexed too, as a duplicate).
             #expect(try await NearDuplicateIndexTests.count(connection, "SELECT id AS n FROM record_signatures WHERE position = 22") == 4)
+            // Migration 11 gave every band row its record's place.
+            #expect(try await NearDuplicateIndexTests.count(connection, """
+                SELECT count(*) AS n FROM lsh_bands b JOIN record_signatures s ON s.id = b.signature_id
+                WHERE b.run_order = s.run_order AND b.sample_position = s.sample_position
+                """) == 4 * plan.lsh.bands)
+            await connection.close()
+        }
+    }
+
+    /// Migration 11: runs submitted in the same microsecond are moved apart in the order
+    /// they had (by id), and their signatures and band rows follow, so that (run order,
+    /// sample position) is the whole order.
+    @Test func runsTiedInTheOrderAreMovedApartAndTheirBandRowsPlaced() async throws {
+        try await TestDatabase.withSchema { schema in
+            let connection = try await schema.connect()
+            let before = PersonaForgeSchema.migrations.filter { $0.version < 11 }
+            _ = try await Migrator(migrations: before, logger: TestDatabase.quietLogger).migrate(connection)
+            // Two runs in one global scope, submitted in the same microsecond; run `b` sorts after `a`.
+            let a = "00000000-0000-4000-8000-00000000000a", b = "00000000-0000-4000-8000-00000000000b"
+            for run in [b, a] {
+                try await connection.execute("""
+                    INSERT INTO runs (id, name, config, config_hash, condition_count, shard_size, shard_count, state, created_at)
+                    VALUES ($1::uuid, 'tied', '{}', $1, 100, 10, 10, 'running', '2026-12-01 10:00:00.000001+00')
+                    """, [run])
+            }
+            let scope = try await connection.query("INSERT INTO dedup_scopes (scope) VALUES ('global:test') RETURNING id").first?["id"].int ?? -1
+            let text = NearDuplicateIndexTests.text("gamma")
+            let signature = NearDuplicateIndexTests.hasher.signature(of: text)
+            let lsh = try LSHParameters(threshold: 0.8, permutationCount: 128)
+            // One signature at sample position 5 of `b` and 9 of `a`, stored by the version-10 code.
+            for (id, run, position) in [(1, b, 5), (2, a, 9)] {
+                try await connection.execute("""
+                    INSERT INTO records (run_id, position, sample, sample_position, condition, status, text) VALUES ($1::uuid, $2, 0, $2, '[]', 'kept', 'x')
+                    """, [run, String(position)])
+                try await connection.execute("""
+                    INSERT INTO record_signatures (id, run_id, position, sample, signature, run_order, sample_position)
+                    VALUES ($1, $2::uuid, $3, 0, decode($4, 'hex'), 1796119200000001, $3)
+                    """, [String(id), run, String(position), signature.bytes.map { String(format: "%02x", $0) }.joined()])
+                for (band, bucket) in lsh.bandKeys(of: signature).enumerated() {
+                    try await connection.execute(
+                        "INSERT INTO lsh_bands (scope_id, band, bucket, signature_id) VALUES ($1, $2, $3, $4)",
+                        [String(scope), String(band), String(Int64(bitPattern: bucket)), String(id)])
+                }
+            }
+            #expect(try await PersonaForgeSchema.migrate(connection, logger: TestDatabase.quietLogger).map(\.version) == [11])
+
+            let orders = try await connection.query("""
+                SELECT id::text AS id, (extract(epoch FROM created_at) * 1000000)::bigint AS run_order FROM runs ORDER BY id
+                """).map { ($0["id"].string ?? "", $0["run_order"].int64 ?? 0) }
+            #expect(orders.map(\.0) == [a, b])
+            #expect(orders.map(\.1) == [1796119200000001, 1796119200000002], "a keeps its time, b moves one microsecond later")
+            #expect(try await NearDuplicateIndexTests.count(connection, """
+                SELECT count(*) AS n FROM record_signatures s JOIN lsh_bands l ON l.signature_id = s.id
+                WHERE s.run_order = (extract(epoch FROM (SELECT created_at FROM runs WHERE id = s.run_id)) * 1000000)::bigint
+                  AND l.run_order = s.run_order AND l.sample_position = s.sample_position
+                """) == 2 * lsh.bands)
+            // A run inserted now gets a created_at of its own, even in the same transaction as another.
+            try await connection.execute("BEGIN")
+            for _ in 0..<2 {
+                try await connection.execute("""
+                    INSERT INTO runs (id, name, config, config_hash, condition_count, shard_size, shard_count, state)
+                    VALUES (gen_random_uuid(), 'new', '{}', 'h', 100, 10, 10, 'running')
+                    """)
+            }
+            try await connection.execute("COMMIT")
+            #expect(try await NearDuplicateIndexTests.count(connection, "SELECT count(DISTINCT created_at) AS n FROM runs") == 4)
             await connection.close()
         }
     }

@@ -89,18 +89,20 @@ public enum OrderedDedup {
         for batch: [OrderedDedupEntry<Key>], threshold: Double, candidates: (OrderedDedupEntry<Key>) -> [OrderedDedupEntry<Key>]
     ) -> [Key: DuplicateMark<Key>] {
         var marks: [Key: DuplicateMark<Key>] = [:]
-        func propose(_ mark: DuplicateMark<Key>) {
-            marks[mark.target] = marks[mark.target].map { $0.earlier(mark) } ?? mark
-        }
         for record in batch {
             for candidate in candidates(record) where candidate.key != record.key && candidate.order != record.order {
                 let similarity = record.signature.estimatedJaccard(with: candidate.signature)
                 guard similarity >= threshold else { continue }
                 let (early, late) = candidate.order < record.order ? (candidate, record) : (record, candidate)
-                propose(DuplicateMark(target: late.key, original: early.key, originalOrder: early.order, similarity: similarity))
+                propose(DuplicateMark(target: late.key, original: early.key, originalOrder: early.order, similarity: similarity), into: &marks)
             }
         }
         return marks
+    }
+
+    /// Adds `mark` to `marks`, keeping of two marks of one target the one pointing earlier.
+    static func propose<Key>(_ mark: DuplicateMark<Key>, into marks: inout [Key: DuplicateMark<Key>]) {
+        marks[mark.target] = marks[mark.target].map { $0.earlier(mark) } ?? mark
     }
 
     /// The marks of ``marks(for:threshold:candidates:)``, reading candidates'
@@ -122,12 +124,8 @@ public enum OrderedDedup {
         signatures: ([Key]) throws -> [Key: MinHashSignature]
     ) rethrows -> [Key: DuplicateMark<Key>] {
         var marks: [Key: DuplicateMark<Key>] = [:]
-        func propose(_ mark: DuplicateMark<Key>) {
-            marks[mark.target] = marks[mark.target].map { $0.earlier(mark) } ?? mark
-        }
-        var known: [Key: MinHashSignature] = [:]
-        for record in batch { known[record.key] = record.signature }
-        var missing = Set<Key>()
+        func propose(_ mark: DuplicateMark<Key>) { OrderedDedup.propose(mark, into: &marks) }
+        var cache = SignatureCache(batch)
         var pending: [LazySearch<Key>] = []
         var later: [(record: OrderedDedupEntry<Key>, candidate: (key: Key, order: DedupOrder))] = []
         for record in batch {
@@ -143,18 +141,11 @@ public enum OrderedDedup {
                 pending.append(search)
             }
         }
-        func load(_ keys: some Sequence<Key>) throws {
-            let wanted = Array(Set(keys.filter { known[$0] == nil && !missing.contains($0) }))
-            if wanted.isEmpty { return }
-            let loaded = try signatures(wanted)
-            for key in wanted {
-                if let signature = loaded[key] { known[key] = signature } else { missing.insert(key) }
-            }
-        }
+        func load(_ keys: some Sequence<Key>) throws { try cache.load(keys, from: signatures) }
         // Every later candidate, and the first page of every record's earlier ones, in one load.
         try load(later.map(\.candidate.key) + pending.flatMap { $0.pageKeys })
         for (record, candidate) in later {
-            guard let signature = known[candidate.key] else { continue }
+            guard let signature = cache[candidate.key] else { continue }
             let similarity = record.signature.estimatedJaccard(with: signature)
             if similarity >= threshold {
                 propose(DuplicateMark(target: candidate.key, original: record.key, originalOrder: record.order, similarity: similarity))
@@ -165,7 +156,7 @@ public enum OrderedDedup {
             for var search in pending {
                 var found = false
                 for candidate in search.earlier[search.next..<search.pageEnd] {
-                    guard let signature = known[candidate.key] else { continue }
+                    guard let signature = cache[candidate.key] else { continue }
                     let similarity = search.record.signature.estimatedJaccard(with: signature)
                     if similarity >= threshold {
                         propose(DuplicateMark(target: search.record.key, original: candidate.key, originalOrder: candidate.order, similarity: similarity))
@@ -203,6 +194,29 @@ public enum OrderedDedup {
             }
         }
         return marks
+    }
+}
+
+/// The signatures a decision has: its batch's, and those read so far (with the keys
+/// asked for that did not come back, so they are not asked for again).
+struct SignatureCache<Key: Hashable & Sendable> {
+    private var known: [Key: MinHashSignature] = [:]
+    private var missing = Set<Key>()
+
+    init(_ batch: [OrderedDedupEntry<Key>]) {
+        for record in batch { known[record.key] = record.signature }
+    }
+
+    subscript(key: Key) -> MinHashSignature? { known[key] }
+
+    /// Reads the signatures of `keys` not known or missing yet, in one call.
+    mutating func load(_ keys: some Sequence<Key>, from signatures: ([Key]) throws -> [Key: MinHashSignature]) rethrows {
+        let wanted = Array(Set(keys.filter { known[$0] == nil && !missing.contains($0) }))
+        if wanted.isEmpty { return }
+        let loaded = try signatures(wanted)
+        for key in wanted {
+            if let signature = loaded[key] { known[key] = signature } else { missing.insert(key) }
+        }
     }
 }
 
