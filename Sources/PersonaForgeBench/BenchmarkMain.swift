@@ -37,6 +37,8 @@ struct BenchmarkMain {
                 + "personaforge-bench --end-to-end N [--database-url URL] [--workers 2] [--concurrency 32] [--reducers 1] "
                 + "[--rounds 2] [--shard-size 100] [--near-duplicate-percent 20] [--words 80] [--personas FILE.jsonl] "
                 + "[--redis-fsync everysec] [--json]\n"
+                + "personaforge-bench --soak MINUTES [--database-url URL] [--records 200000] [--kill-every 60] [--workers 2] [--reducers 2] "
+                + "[--concurrency 32] [--seed 1] [--output soak-output]\n"
                 + "personaforge-bench --llm-client N [--concurrency 64] [--rounds 2]\n"
                 + "personaforge-bench --llm-tokens N [--llm-url http://127.0.0.1:8088/v1] [--model smollm2-135m-instruct] "
                 + "[--concurrency 4] [--max-tokens 64] [--rounds 2]\n"
@@ -171,6 +173,10 @@ struct BenchmarkMain {
             print(cell("stub µs per request", 24) + rounds.map { cell(String(format: "%.1f", $0.stubCPUSeconds / Double(records) * 1e6), 12) }.joined())
             let best = rounds.map { $0.whole.cpuSeconds / Double(records) * 1e6 }.min() ?? 0
             print(String(format: "target ≤ 100 µs per record outside the LLM: best round %.1f µs (%.2f× the target)", best, best / 100))
+            return
+        }
+        if let minutes = options["soak"].flatMap(Double.init) {
+            try await runSoak(minutes: minutes, options: options)
             return
         }
         if let records = options["end-to-end"] {
@@ -373,6 +379,61 @@ struct BenchmarkMain {
             let offRate = Double(off.reduce(0) { $0 + $1.records }) / off.reduce(0) { $0 + $1.seconds }
             print(String(format: "dedup on %.0f records/s, off %.0f records/s: on/off = %.2f×", onRate, offRate, onRate / offRate))
         }
+    }
+
+    /// `--soak MINUTES`: ``SoakBenchmark``; prints each run's accounting, the kills, and
+    /// for every series its peak in the first and the last third of the soak. Exits 1
+    /// unless every run completed with exact accounting.
+    static func runSoak(minutes: Double, options: [String: String]) async throws {
+        guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
+            fatalError("--soak needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+        }
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let soak = SoakBenchmark(
+            databaseURL: url, minutes: minutes, records: Int(options["records"] ?? "200000")!, killEvery: Double(options["kill-every"] ?? "60")!,
+            workers: Int(options["workers"] ?? "2")!, reducers: Int(options["reducers"] ?? "2")!, concurrency: Int(options["concurrency"] ?? "32")!,
+            seed: UInt64(options["seed"] ?? "1")!, output: URL(fileURLWithPath: options["output"] ?? "soak-output"), binaries: binaries)
+        print("soak: \(minutes) min at full speed against personaforge-stub, runs of \(soak.records) records (dedup on), "
+            + "\(soak.workers) workers × concurrency \(soak.concurrency), \(soak.reducers) reducers, kill -9 of a random role every "
+            + "\(soak.killEvery) s ± half (seed \(soak.seed)), restarted 2 s later")
+        let outcome: SoakBenchmark.Outcome
+        do {
+            outcome = try await soak.run { print($0) }
+        } catch {
+            FileHandle.standardError.write(Data("personaforge-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        let records = outcome.runs.reduce(Int64(0)) { $0 + $1.records }
+        print(String(format: "%d runs, %lld records in %.0f s (%.0f records/s with the kills); kills: %@", outcome.runs.count, records, outcome.seconds,
+                     Double(records) / outcome.seconds, outcome.kills.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        print(["run", "samples", "records", "distinct", "counters", "dead", "sequential", "seconds"].map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        for run in outcome.runs {
+            print([String(run.runID.prefix(8)), String(run.samples), String(run.records), String(run.distinctKeys), run.countersMatch ? "equal" : "DIFFER",
+                   String(run.deadShards), run.matchesSequentialRule ? "equal" : "DIFFER", String(format: "%.0f", run.seconds)]
+                .map { $0.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+        }
+        // Bounded or not: the peak of each series in the first and in the last third.
+        let third = outcome.seconds / 3
+        let first = outcome.samples.filter { $0.seconds < third }, last = outcome.samples.filter { $0.seconds >= 2 * third }
+        func peaks(_ name: String, _ value: (SoakBenchmark.Sample) -> Double) {
+            print(String(format: "  %-28@ first third ≤ %8.1f   last third ≤ %8.1f   end %8.1f", name, first.map(value).max() ?? 0,
+                         last.map(value).max() ?? 0, outcome.samples.last.map(value) ?? 0))
+        }
+        let mib = 1_048_576.0
+        print("peaks (MiB; result batches waiting in Redis as a count):")
+        peaks("Redis used_memory", { Double($0.redisBytes) / mib })
+        peaks("result batches waiting", { Double($0.resultBatches) })
+        peaks("PostgreSQL database", { Double($0.databaseBytes) / mib })
+        for role in ["coordinator", "reducer", "worker", "redis", "stub"] {
+            peaks("RSS \(role)", { Double($0.resident[role] ?? 0) / mib })
+        }
+        if let end = outcome.samples.last, end.stored > 0 {
+            print(String(format: "PostgreSQL bytes per record stored at the end: %.0f", Double(end.databaseBytes) / Double(end.stored)))
+        }
+        print("series: \(soak.output.appendingPathComponent("soak.csv").path), \(soak.output.appendingPathComponent("soak.svg").path)")
+        let exact = !outcome.runs.isEmpty && outcome.runs.allSatisfy(\.exact)
+        print(exact ? "every run completed with exact accounting" : "ACCOUNTING FAILED")
+        if !exact { exit(1) }
     }
 
     /// Resident bytes per record of an in-memory index holding `records` random signatures.

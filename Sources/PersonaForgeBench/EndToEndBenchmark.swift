@@ -85,17 +85,7 @@ struct EndToEndBenchmark {
         environment["PERSONAFORGE_METRICS_PORT"] = "0"
 
         func command(_ arguments: [String]) throws -> String {
-            let output = directory.appendingPathComponent("command-\(UUID().uuidString.prefix(6)).out").path
-            let process = try ChildProcess([personaforge] + arguments, environment: environment, logPath: output,
-                                           errorPath: directory.appendingPathComponent("commands.err").path)
-            var status: Int32 = 0
-            if let pid = process.pid { waitpid(pid, &status, 0) }
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            guard status == 0 else {
-                let errors = (try? String(contentsOfFile: directory.appendingPathComponent("commands.err").path, encoding: .utf8)) ?? ""
-                throw TestSupportError("personaforge \(arguments.joined(separator: " ")) failed:\n\(errors)")
-            }
-            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            try Self.command(personaforge, arguments, environment: environment, directory: directory)
         }
 
         _ = try command(["migrate"])
@@ -178,6 +168,21 @@ struct EndToEndBenchmark {
         }
         await connection.close()
         return measurements
+    }
+
+    /// Runs `personaforge ARGUMENTS` to its end and returns what it printed (trimmed);
+    /// throws with its standard error when it fails.
+    static func command(_ personaforge: String, _ arguments: [String], environment: [String: String], directory: URL) throws -> String {
+        let output = directory.appendingPathComponent("command-\(UUID().uuidString.prefix(6)).out").path
+        let errors = directory.appendingPathComponent("commands.err").path
+        let process = try ChildProcess([personaforge] + arguments, environment: environment, logPath: output, errorPath: errors)
+        var status: Int32 = 0
+        if let pid = process.pid { waitpid(pid, &status, 0) }
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            throw TestSupportError("personaforge \(arguments.joined(separator: " ")) failed:\n\((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Recomputes the run's duplicates with the sequential rule (earliest in sample order

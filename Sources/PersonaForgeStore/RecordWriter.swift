@@ -227,17 +227,9 @@ public struct RecordWriter: Sendable {
             for record in keptInArrivalOrder where insertedKept.remove("\(record.run):\(record.position):\(record.sample)") != nil {
                 kept.append(record)
             }
-            var shards = 0
-            for (runID, shard, count, worker, attempt) in shardRows {
-                shards += try connection.execute("""
-                    WITH inserted AS (
-                        INSERT INTO run_shards (run_id, shard, status, records, worker, attempt)
-                        VALUES ($1::uuid, $2, 'done', $3, $4, $5)
-                        ON CONFLICT DO NOTHING RETURNING run_id
-                    )
-                    UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
-                    """, [runID, String(shard), String(count), worker, String(attempt)])
-            }
+            // A shard is done once its records are decided: with dedup, in the decide
+            // transaction, so that a run is never completed before its last marks.
+            let shards = decidesLater ? 0 : try Self.recordShardsDone(shardRows, connection: connection)
             if !decidesLater { try hook?(connection, kept) }
             return (Outcome(inserted: inserted, shards: shards, kept: kept, insertedByStatus: insertedByStatus), published, scopeIDs)
         }
@@ -301,7 +293,8 @@ public struct RecordWriter: Sendable {
             }
         }
         let work = byScope, candidates = external
-        let flipped: Set<NearDuplicateResolver.Key> = try await connection.transaction { connection in
+        let shardOutcomes = shardRows
+        let (flipped, shards): (Set<NearDuplicateResolver.Key>, Int) = try await connection.transaction { connection in
             var flipped = Set<NearDuplicateResolver.Key>()
             for (scope, work) in work.sorted(by: { $0.key < $1.key }) {
                 let scopeID = try NearDuplicateResolver.scopeID(scope, bandStore: bandStore, connection: connection)
@@ -310,14 +303,34 @@ public struct RecordWriter: Sendable {
             }
             let stillKept = newlyKept.filter { !flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
             try hook?(connection, stillKept)
-            return flipped
+            return (flipped, try Self.recordShardsDone(shardOutcomes, connection: connection))
         }
+        outcome.shards = shards
         let flippedNow = outcome.kept.filter { flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }.count
         outcome.kept.removeAll { flipped.contains(NearDuplicateResolver.Key(run: $0.run, position: $0.position, sample: $0.sample)) }
         outcome.insertedByStatus["kept", default: 0] -= flippedNow
         outcome.insertedByStatus["duplicate", default: 0] += flippedNow
         outcome.duplicatesMarkedLater = flipped.count - flippedNow
         return outcome
+    }
+
+    /// Records each shard's outcome (`done`) once; returns how many were new. A shard
+    /// recorded before (a redelivery) changes nothing.
+    private static func recordShardsDone(
+        _ shards: [(String, Int, Int, String, Int)], connection: isolated PostgresConnection
+    ) throws -> Int {
+        var recorded = 0
+        for (runID, shard, count, worker, attempt) in shards {
+            recorded += try connection.execute("""
+                WITH inserted AS (
+                    INSERT INTO run_shards (run_id, shard, status, records, worker, attempt)
+                    VALUES ($1::uuid, $2, 'done', $3, $4, $5)
+                    ON CONFLICT DO NOTHING RETURNING run_id
+                )
+                UPDATE runs SET shards_done = shards_done + 1 FROM inserted WHERE runs.id = inserted.run_id
+                """, [runID, String(shard), String(count), worker, String(attempt)])
+        }
+        return recorded
     }
 
     /// The text with every NUL replaced by U+FFFD. `utf8.contains(0)` and not

@@ -119,11 +119,16 @@ struct SharedBandIndexWriterTests {
                 _ = try await RecordWriter(connection: connection, bandIndex: failing).write(
                     [T.batch(run: run, shard: 0, [T.record(0, base)])], dedup: [run: try T.plan(run)])
             }
+            // Its records are stored but not decided: the shard is not done yet, so the
+            // run cannot complete before its marks.
+            #expect(try await T.count(connection, "SELECT count(*) AS n FROM run_shards") == 0)
             let shared = InMemorySharedBandIndex()
             let writer = RecordWriter(connection: connection, bandIndex: shared)
-            // The redelivery inserts nothing but indexes the stored signature ...
+            // The redelivery inserts nothing but indexes the stored signature, and the shard is done once ...
             let again = try await writer.write([T.batch(run: run, shard: 0, [T.record(0, base)])], dedup: [run: try T.plan(run)])
             #expect(again.inserted == 0)
+            #expect(again.shards == 1)
+            #expect(try await T.count(connection, "SELECT shards_done AS n FROM runs") == 1)
             #expect(shared.entryCount == (try T.plan(run).lsh.bands))
             // ... so a later near copy finds it.
             _ = try await writer.write([T.batch(run: run, shard: 1, [T.record(1, T.nearCopy(of: base))])], dedup: [run: try T.plan(run)])

@@ -13,6 +13,10 @@ PF_LLM_PORT="${PF_LLM_PORT:-8088}"
 PF_POSTGRES_USER="${PF_POSTGRES_USER:-personaforge}"
 PF_POSTGRES_PASSWORD="${PF_POSTGRES_PASSWORD:-personaforge}"
 PF_POSTGRES_DB="${PF_POSTGRES_DB:-personaforge}"
+# PostgreSQL's buffer cache. The default 128MB holds less than the band index of a
+# 400,000-record run: its pages then go back and forth to the OS cache on every
+# probe (docs/benchmarks.md, "Large families of near duplicates").
+PF_POSTGRES_SHARED_BUFFERS="${PF_POSTGRES_SHARED_BUFFERS:-1GB}"
 
 # The model name the local LLM server answers to, and its size knobs.
 PF_LLM_MODEL="${PF_LLM_MODEL:-smollm2-135m-instruct}"

@@ -116,7 +116,7 @@ postgres_up() {
         rm -f "$pwfile"
     fi
     as_postgres "'$bin/pg_ctl' -D '$pg_data' -l '$pg_root/postgres.log' -w -t 30 \
-        -o \"-c listen_addresses=127.0.0.1 -p $PF_POSTGRES_PORT -k '$pg_socket' -c max_connections=200 -c fsync=off -c synchronous_commit=off\" start" >/dev/null \
+        -o \"-c listen_addresses=127.0.0.1 -p $PF_POSTGRES_PORT -k '$pg_socket' -c max_connections=200 -c shared_buffers=$PF_POSTGRES_SHARED_BUFFERS -c fsync=off -c synchronous_commit=off\" start" >/dev/null \
         || pf_die "postgres did not start; see $pg_root/postgres.log"
     local psql=("$bin/psql" -h "$pg_socket" -p "$PF_POSTGRES_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
     if ! as_postgres "${psql[*]} -c \"SELECT 1 FROM pg_roles WHERE rolname = '$PF_POSTGRES_USER'\"" | grep -q 1; then
