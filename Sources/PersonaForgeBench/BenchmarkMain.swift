@@ -22,10 +22,10 @@ struct BenchmarkMain {
         var flags = Set<String>()
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
-            guard argument.hasPrefix("--") else { fatalError("unexpected argument \(argument)") }
+            guard argument.hasPrefix("--") else { usageError("unexpected argument \(argument)") }
             let name = String(argument.dropFirst(2))
             if name == "json" || name == "help" || name == "keep" || name == "whole-only" { flags.insert(name); continue }
-            guard let value = arguments.next() else { fatalError("--\(name) needs a value") }
+            guard let value = arguments.next() else { usageError("--\(name) needs a value") }
             options[name] = value
         }
         if flags.contains("help") {
@@ -51,7 +51,7 @@ struct BenchmarkMain {
         if let requestsText = options["llm-client"], let requests = Int(requestsText) {
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let benchmark = LLMClientBenchmark(
-                requests: requests, concurrency: Int(options["concurrency"] ?? "64")!, rounds: Int(options["rounds"] ?? "2")!, binaries: binaries)
+                requests: requests, concurrency: intOption(options, "concurrency", 64), rounds: intOption(options, "rounds", 2), binaries: binaries)
             let rows: [LLMClientBenchmark.Row]
             do {
                 rows = try await benchmark.run()
@@ -74,8 +74,8 @@ struct BenchmarkMain {
         }
         if let requestsText = options["llm-tokens"], let requests = Int(requestsText) {
             let benchmark = LLMTokensBenchmark(
-                requests: requests, concurrency: Int(options["concurrency"] ?? "4")!, maxTokens: Int(options["max-tokens"] ?? "64")!,
-                rounds: Int(options["rounds"] ?? "2")!,
+                requests: requests, concurrency: intOption(options, "concurrency", 4), maxTokens: intOption(options, "max-tokens", 64),
+                rounds: intOption(options, "rounds", 2),
                 baseURL: options["llm-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_BASE_URL"] ?? "http://127.0.0.1:8088/v1",
                 model: options["model"] ?? "smollm2-135m-instruct")
             let rounds: [[LLMTokensBenchmark.Row]]
@@ -103,7 +103,7 @@ struct BenchmarkMain {
         }
         if let sizes = options["plan-scale"] {
             guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
-                fatalError("--plan-scale needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+                usageError("--plan-scale needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
             }
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             var benchmark = PlanScaleBenchmark(databaseURL: url, binaries: binaries, sizes: sizes.split(separator: ",").compactMap { Int($0) })
@@ -128,7 +128,7 @@ struct BenchmarkMain {
             return
         }
         if let recordsText = options["diversity"], let records = Int(recordsText) {
-            let benchmark = DiversityBenchmark(records: records, words: Int(options["words"] ?? "80")!, rounds: Int(options["rounds"] ?? "3")!)
+            let benchmark = DiversityBenchmark(records: records, words: intOption(options, "words", 80), rounds: intOption(options, "rounds", 3))
             let (rows, stateBytes) = try benchmark.run()
             print("live diversity (the reducer's limits) over \(records) generated records of \(benchmark.words) words; µs per record, "
                 + "or per call where it says so; the reference is the worker's MinHash signature of the same texts:")
@@ -146,8 +146,8 @@ struct BenchmarkMain {
         if let recordsText = options["worker-stages"], let records = Int(recordsText) {
             let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let benchmark = WorkerStagesBenchmark(
-                records: records, concurrency: Int(options["concurrency"] ?? "32")!, shardSize: Int(options["shard-size"] ?? "100")!,
-                rounds: Int(options["rounds"] ?? "3")!, words: Int(options["words"] ?? "80")!, wholeOnly: flags.contains("whole-only"),
+                records: records, concurrency: intOption(options, "concurrency", 32), shardSize: intOption(options, "shard-size", 100),
+                rounds: intOption(options, "rounds", 3), words: intOption(options, "words", 80), wholeOnly: flags.contains("whole-only"),
                 prometheus: options["metrics"] != "noop", binaries: binaries)
             let rounds: [WorkerStagesBenchmark.Round]
             do {
@@ -179,13 +179,13 @@ struct BenchmarkMain {
             try await runSoak(minutes: minutes, options: options)
             return
         }
-        if let records = options["end-to-end"] {
-            try await runEndToEnd(records: Int(records)!, options: options, json: flags.contains("json"))
+        if options["end-to-end"] != nil {
+            try await runEndToEnd(records: intOption(options, "end-to-end", 0), options: options, json: flags.contains("json"))
             return
         }
         if let rowsText = options["copy"], let rows = Int(rowsText) {
             let benchmark = CopyBenchmark(
-                rows: rows, rounds: Int(options["rounds"] ?? "3")!, words: Int(options["words"] ?? "80")!,
+                rows: rows, rounds: intOption(options, "rounds", 3), words: intOption(options, "words", 80),
                 databaseURL: options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"]
                     ?? "postgresql://personaforge:personaforge@127.0.0.1:15432/personaforge",
                 psql: options["psql"] ?? "/usr/bin/psql")
@@ -203,10 +203,10 @@ struct BenchmarkMain {
             }
             return
         }
-        if let records = options["band-index"] {
+        if options["band-index"] != nil {
             let benchmark = BandIndexBenchmark(
-                records: Int(records)!, batch: Int(options["batch"] ?? "1000")!, probe: Int(options["probe"] ?? "20000")!,
-                bands: Int(options["bands"] ?? "9")!, nodes: Int(options["nodes"] ?? "3")!, partitions: Int(options["partitions"] ?? "256")!)
+                records: intOption(options, "band-index", 0), batch: intOption(options, "batch", 1000), probe: intOption(options, "probe", 20000),
+                bands: intOption(options, "bands", 9), nodes: intOption(options, "nodes", 3), partitions: intOption(options, "partitions", 256))
             do {
                 try await benchmark.run().forEach { print($0) }
             } catch {
@@ -215,15 +215,15 @@ struct BenchmarkMain {
             }
             return
         }
-        if let records = options["postgres-records"] {
+        if options["postgres-records"] != nil {
             guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
-                fatalError("--postgres-records needs --database-url or PERSONAFORGE_DATABASE_URL")
+                usageError("--postgres-records needs --database-url or PERSONAFORGE_DATABASE_URL")
             }
             let benchmark = PostgresIndexBenchmark(
-                databaseURL: url, records: Int(records)!, batch: Int(options["batch"] ?? "1000")!,
-                probe: Int(options["probe"] ?? "20000")!, threshold: Double(options["threshold"] ?? "0.8")!,
-                permutations: Int(options["num-perm"] ?? "128")!, cleanup: !flags.contains("keep"),
-                writers: Int(options["writers"] ?? "2")!)
+                databaseURL: url, records: intOption(options, "postgres-records", 0), batch: intOption(options, "batch", 1000),
+                probe: intOption(options, "probe", 20000), threshold: doubleOption(options, "threshold", 0.8),
+                permutations: intOption(options, "num-perm", 128), cleanup: !flags.contains("keep"),
+                writers: intOption(options, "writers", 2))
             let result: PostgresIndexBenchmark.Result
             do {
                 result = try await benchmark.run()
@@ -239,16 +239,16 @@ struct BenchmarkMain {
             }
             return
         }
-        let ngram = Int(options["ngram"] ?? "5")!
-        let permutations = Int(options["num-perm"] ?? "128")!
-        let threshold = Double(options["threshold"] ?? "0.8")!
-        let repetitions = Int(options["repetitions"] ?? "3")!
+        let ngram = intOption(options, "ngram", 5)
+        let permutations = intOption(options, "num-perm", 128)
+        let threshold = doubleOption(options, "threshold", 0.8)
+        let repetitions = intOption(options, "repetitions", 3)
         let documents: [String]
         if let corpus = options["corpus"] {
             documents = try BenchmarkCorpus.load(path: corpus, field: options["field"] ?? "text")
         } else {
             documents = BenchmarkCorpus.generate(
-                count: Int(options["docs"] ?? "20000")!, words: Int(options["words"] ?? "200")!)
+                count: intOption(options, "docs", 20000), words: intOption(options, "words", 200))
         }
         let parameters = try MinHashParameters(ngramSize: ngram, permutationCount: permutations)
         let lsh = try LSHParameters(threshold: threshold, permutationCount: permutations)
@@ -323,14 +323,14 @@ struct BenchmarkMain {
     /// records/s and CPU µs per record by role, dedup on against dedup off.
     static func runEndToEnd(records: Int, options: [String: String], json: Bool) async throws {
         guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
-            fatalError("--end-to-end needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+            usageError("--end-to-end needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
         }
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let benchmark = EndToEndBenchmark(
-            databaseURL: url, records: records, workers: Int(options["workers"] ?? "2")!,
-            concurrency: Int(options["concurrency"] ?? "32")!, reducers: Int(options["reducers"] ?? "1")!,
-            rounds: Int(options["rounds"] ?? "2")!, shardSize: Int(options["shard-size"] ?? "100")!,
-            nearDuplicatePercent: Int(options["near-duplicate-percent"] ?? "20")!, words: Int(options["words"] ?? "80")!,
+            databaseURL: url, records: records, workers: intOption(options, "workers", 2),
+            concurrency: intOption(options, "concurrency", 32), reducers: intOption(options, "reducers", 1),
+            rounds: intOption(options, "rounds", 2), shardSize: intOption(options, "shard-size", 100),
+            nearDuplicatePercent: intOption(options, "near-duplicate-percent", 20), words: intOption(options, "words", 80),
             personasFile: options["personas"], redisFsync: options["redis-fsync"] ?? "everysec", binaries: binaries)
         let measurements: [EndToEndBenchmark.Measurement]
         do {
@@ -386,13 +386,13 @@ struct BenchmarkMain {
     /// unless every run completed with exact accounting.
     static func runSoak(minutes: Double, options: [String: String]) async throws {
         guard let url = options["database-url"] ?? ProcessInfo.processInfo.environment["PERSONAFORGE_DATABASE_URL"] else {
-            fatalError("--soak needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
+            usageError("--soak needs --database-url or PERSONAFORGE_DATABASE_URL (a scratch database)")
         }
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let soak = SoakBenchmark(
-            databaseURL: url, minutes: minutes, records: Int(options["records"] ?? "200000")!, killEvery: Double(options["kill-every"] ?? "60")!,
-            workers: Int(options["workers"] ?? "2")!, reducers: Int(options["reducers"] ?? "2")!, concurrency: Int(options["concurrency"] ?? "32")!,
-            seed: UInt64(options["seed"] ?? "1")!, output: URL(fileURLWithPath: options["output"] ?? "soak-output"), binaries: binaries)
+            databaseURL: url, minutes: minutes, records: intOption(options, "records", 200000), killEvery: doubleOption(options, "kill-every", 60),
+            workers: intOption(options, "workers", 2), reducers: intOption(options, "reducers", 2), concurrency: intOption(options, "concurrency", 32),
+            seed: UInt64(intOption(options, "seed", 1)), output: URL(fileURLWithPath: options["output"] ?? "soak-output"), binaries: binaries)
         print("soak: \(minutes) min at full speed against personaforge-stub, runs of \(soak.records) records (dedup on), "
             + "\(soak.workers) workers × concurrency \(soak.concurrency), \(soak.reducers) reducers, kill -9 of a random role every "
             + "\(soak.killEvery) s ± half (seed \(soak.seed)), restarted 2 s later")
@@ -449,5 +449,25 @@ struct BenchmarkMain {
         let after = Stopwatch.residentBytes() ?? 0
         precondition(index.count == records)
         return Double(after - before) / Double(records)
+    }
+
+    /// A usage mistake: one line on standard error and exit status 2, not a crash report.
+    static func usageError(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("personaforge-bench: \(message) (see --help)\n".utf8))
+        exit(2)
+    }
+
+    /// `--name N` as a whole number, `fallback` when absent; anything else is a usage error.
+    static func intOption(_ options: [String: String], _ name: String, _ fallback: Int) -> Int {
+        guard let text = options[name] else { return fallback }
+        guard let value = Int(text) else { usageError("--\(name) needs a whole number, got '\(text)'") }
+        return value
+    }
+
+    /// `--name X` as a number, `fallback` when absent; anything else is a usage error.
+    static func doubleOption(_ options: [String: String], _ name: String, _ fallback: Double) -> Double {
+        guard let text = options[name] else { return fallback }
+        guard let value = Double(text) else { usageError("--\(name) needs a number, got '\(text)'") }
+        return value
     }
 }

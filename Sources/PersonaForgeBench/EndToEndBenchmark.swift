@@ -77,12 +77,7 @@ struct EndToEndBenchmark {
         let redis = try RedisServerProcess(persistent: true, fsync: redisFsync)
         guard let redisPID = redis.pid else { throw TestSupportError("redis-server did not start") }
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["PERSONAFORGE_REDIS_URL"] = redis.url
-        environment["PERSONAFORGE_DATABASE_URL"] = databaseURL
-        environment["PERSONAFORGE_LLM_BASE_URL"] = "http://127.0.0.1:\(stubPort)/v1"
-        environment["PERSONAFORGE_LLM_MODEL"] = "stub"
-        environment["PERSONAFORGE_METRICS_PORT"] = "0"
+        let environment = EndToEndBenchmark.roleEnvironment(redisURL: redis.url, databaseURL: databaseURL, stubPort: stubPort)
 
         func command(_ arguments: [String]) throws -> String {
             try Self.command(personaforge, arguments, environment: environment, directory: directory)
@@ -168,6 +163,18 @@ struct EndToEndBenchmark {
         }
         await connection.close()
         return measurements
+    }
+
+    /// The environment of every `personaforge` process of a benchmark fleet: this
+    /// process's, pointed at the fleet's Redis, PostgreSQL and stub, with no metrics endpoint.
+    static func roleEnvironment(redisURL: String, databaseURL: String, stubPort: Int) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PERSONAFORGE_REDIS_URL"] = redisURL
+        environment["PERSONAFORGE_DATABASE_URL"] = databaseURL
+        environment["PERSONAFORGE_LLM_BASE_URL"] = "http://127.0.0.1:\(stubPort)/v1"
+        environment["PERSONAFORGE_LLM_MODEL"] = "stub"
+        environment["PERSONAFORGE_METRICS_PORT"] = "0"
+        return environment
     }
 
     /// Runs `personaforge ARGUMENTS` to its end and returns what it printed (trimmed);

@@ -77,12 +77,7 @@ struct SoakBenchmark {
         try Loopback.waitUntilListening(port: stubPort)
         let redis = try RedisServerProcess(persistent: true)
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["PERSONAFORGE_REDIS_URL"] = redis.url
-        environment["PERSONAFORGE_DATABASE_URL"] = databaseURL
-        environment["PERSONAFORGE_LLM_BASE_URL"] = "http://127.0.0.1:\(stubPort)/v1"
-        environment["PERSONAFORGE_LLM_MODEL"] = "stub"
-        environment["PERSONAFORGE_METRICS_PORT"] = "0"
+        let environment = EndToEndBenchmark.roleEnvironment(redisURL: redis.url, databaseURL: databaseURL, stubPort: stubPort)
         _ = try EndToEndBenchmark.command(personaforge, ["migrate"], environment: environment, directory: directory)
         try EndToEndBenchmark.writeInputs(in: directory, personasFile: nil)
 
