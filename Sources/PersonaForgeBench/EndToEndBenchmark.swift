@@ -97,12 +97,7 @@ struct EndToEndBenchmark {
         for _ in 0..<workers { try start("worker", ["worker", "--concurrency", String(concurrency)]) }
         defer { for (_, process) in roles { process.terminate(signal: SIGKILL) } }
 
-        var logger = Logger(label: "personaforge-bench")
-        logger.logLevel = .warning
-        let connection = try await PostgresConnection.connect(to: databaseURL, logger: logger)
-        let repository = RunRepository(connection: connection)
-        let queue = RedisConnection(configuration: try RedisConfiguration(url: redis.url))
-        let layout = QueueLayout()
+        let (connection, repository, queue, layout) = try await EndToEndBenchmark.observer(databaseURL: databaseURL, redisURL: redis.url)
         // The PostgreSQL server's processes: the postmaster is our backend's parent.
         guard let postmaster = ProcessCPU.parent(of: pid_t(try await connection.backendProcessID())) else {
             throw TestSupportError("cannot find the PostgreSQL server's processes (is it on another machine?)")
@@ -163,6 +158,16 @@ struct EndToEndBenchmark {
         }
         await connection.close()
         return measurements
+    }
+
+    /// What a benchmark watches its fleet through: a database connection and its run
+    /// repository, a connection to the queue's Redis, and the queue's key layout.
+    static func observer(databaseURL: String, redisURL: String) async throws
+        -> (connection: PostgresConnection, repository: RunRepository, queue: RedisConnection, layout: QueueLayout) {
+        var logger = Logger(label: "personaforge-bench")
+        logger.logLevel = .warning
+        let connection = try await PostgresConnection.connect(to: databaseURL, logger: logger)
+        return (connection, RunRepository(connection: connection), RedisConnection(configuration: try RedisConfiguration(url: redisURL)), QueueLayout())
     }
 
     /// The environment of every `personaforge` process of a benchmark fleet: this

@@ -96,12 +96,7 @@ struct SoakBenchmark {
         }
         defer { for slot in slots { _ = slot.process.terminate(signal: SIGKILL) } }
 
-        var logger = Logger(label: "personaforge-bench")
-        logger.logLevel = .warning
-        let connection = try await PostgresConnection.connect(to: databaseURL, logger: logger)
-        let repository = RunRepository(connection: connection)
-        let queue = RedisConnection(configuration: try RedisConfiguration(url: redis.url))
-        let layout = QueueLayout()
+        let (connection, repository, queue, layout) = try await EndToEndBenchmark.observer(databaseURL: databaseURL, redisURL: redis.url)
 
         var outcome = Outcome()
         var generator = SplitMix64(state: seed)
