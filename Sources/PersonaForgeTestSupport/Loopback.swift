@@ -1,12 +1,52 @@
 import Foundation
+import Synchronization
 
 /// Loopback helpers for tests: free ports and waiting for servers.
 public enum Loopback {
-    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    /// A TCP port on 127.0.0.1 that nothing uses right now, for a server a test starts.
+    ///
+    /// It comes from below the kernel's ephemeral range
+    /// (`/proc/sys/net/ipv4/ip_local_port_range`), never from inside it: a port
+    /// the kernel picked for `bind(0)` is free again the moment it is closed, and
+    /// the suite's own outgoing connections to Redis, PostgreSQL and the LLM take
+    /// their local ports from that same range, so one of them could hold the
+    /// port by the time the service binds it (a CI run lost a test to that: the
+    /// service exited on a taken port, the test saw nothing listen for 60 s).
+    /// Ports handed out once in this process are not handed out again.
     public static func freePort() throws -> Int {
-        let (fd, port) = try boundSocket(listening: false)
-        close(fd)
-        return port
+        let (low, high) = listeningRange
+        for _ in 0..<2_000 {
+            let port = Int.random(in: low..<high)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if canBind(port: port) { return port }
+        }
+        throw TestSupportError("no free TCP port on 127.0.0.1 in \(low)..<\(high)")
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// Ports for test servers: from 10000 up to the start of the ephemeral range
+    /// (or 20000..<30000 where that range cannot be read or leaves too little room).
+    static let listeningRange: (Int, Int) = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let ephemeralLow = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 0
+        return ephemeralLow >= 15_000 ? (10_000, ephemeralLow) : (20_000, 30_000)
+    }()
+
+    /// Whether a listening socket could be bound to 127.0.0.1:`port` now.
+    static func canBind(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
     }
 
     /// A TCP socket bound to 127.0.0.1 on a port the kernel picks (and listening, if

@@ -85,6 +85,13 @@ final class PipelineHarness: @unchecked Sendable {
         return process
     }
 
+    /// The log tails of the processes this harness started that are no longer running (for a failure message).
+    func exitedLogs() -> String {
+        processes.enumerated().filter { !$0.element.isRunning }.map { index, process in
+            "\n--- exited: \(process.arguments.dropFirst().joined(separator: " "))\n\(log(of: index).suffix(1500))"
+        }.joined()
+    }
+
     func log(of index: Int) -> String {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         guard let name = files.first(where: { $0.hasSuffix("-\(index).log") }) else { return "" }
@@ -138,7 +145,7 @@ final class PipelineHarness: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw TestSupportError("GET :\(port)/\(path) did not answer \(expected) within \(timeout); last: \(last)")
+        throw TestSupportError("GET :\(port)/\(path) did not answer \(expected) within \(timeout); last: \(last)\(exitedLogs())")
     }
 
     /// Scrapes `port`'s /metrics until `condition` holds (a service updates its metrics
