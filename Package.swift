@@ -206,6 +206,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PersonaForgeWorkerTests",
+            dependencies: ["PersonaForgeWorker", "PersonaForgeRedis", "PersonaForgeLLM", "PersonaForgeHTTP", "PersonaForgeTestSupport", "PersonaForgeSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PersonaForgeLLMTests",
             dependencies: ["PersonaForgeLLM", "PersonaForgeTestSupport"],
             swiftSettings: swiftSettings

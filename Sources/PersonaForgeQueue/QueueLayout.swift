@@ -26,6 +26,9 @@ public struct QueueLayout: Sendable, Hashable {
     /// A random token the coordinator sets once per Redis data set; its absence or a
     /// new value means Redis lost the queue (see `redis_incarnations` in PostgreSQL).
     public var incarnation: String { "\(prefix):incarnation" }
+    /// Hash: the fleet-wide token bucket of one LLM endpoint (`endpoint`: a hash of its
+    /// base URL and model), shared by every worker (FleetRateLimiter).
+    public func rateLimit(endpoint: String) -> String { "\(prefix):ratelimit:\(endpoint)" }
 
     public let workersGroup = "workers"
     public let reducersGroup = "reducers"
@@ -34,7 +37,7 @@ public struct QueueLayout: Sendable, Hashable {
     /// `run`, `runs`, `status`, `doctor`; `get`, `pexpire` and `del` from the lease
     /// scripts). `AUTH` needs no rule; `doctor` copes without `CONFIG`.
     public static let redisCommands = [
-        "ping", "info", "select", "multi", "exec", "eval", "get", "set", "del", "pexpire", "hget", "hset", "hdel",
+        "ping", "info", "select", "multi", "exec", "eval", "get", "set", "del", "pexpire", "hget", "hmget", "hset", "hdel", "time",
         "xadd", "xreadgroup", "xack", "xdel", "xlen", "xrange", "xclaim", "xautoclaim", "xpending", "xinfo", "xgroup|create",
     ]
 

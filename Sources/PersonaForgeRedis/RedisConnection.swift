@@ -20,7 +20,7 @@ import Darwin
 /// connection is dropped and the next command reconnects, re-authenticates and
 /// re-selects the database.
 public actor RedisConnection {
-    public let configuration: RedisConfiguration
+    public nonisolated let configuration: RedisConfiguration
     let logger: Logger
     private let executor: ThreadExecutor
     // The hiredis context; nil while disconnected. Owned by this actor alone.

@@ -14,11 +14,25 @@ public enum Loopback {
     /// service exited on a taken port, the test saw nothing listen for 60 s).
     /// Ports handed out once in this process are not handed out again.
     public static func freePort() throws -> Int {
+        try freePort(companionOffset: nil)
+    }
+
+    /// A free port whose `port + companionOffset` is free too (a Redis Cluster node
+    /// also listens on its port + 10000), both below the ephemeral range and neither
+    /// handed out before.
+    public static func freePort(companionOffset offset: Int?) throws -> Int {
         let (low, high) = listeningRange
+        let top = high - (offset ?? 0)
+        guard top > low else { throw TestSupportError("no room for a port pair \(offset ?? 0) apart in \(low)..<\(high)") }
         for _ in 0..<2_000 {
-            let port = Int.random(in: low..<high)
-            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
-            if canBind(port: port) { return port }
+            let port = Int.random(in: low..<top)
+            let wanted = offset.map { [port, port + $0] } ?? [port]
+            let claimed = handedOut.withLock { taken -> Bool in
+                guard wanted.allSatisfy({ !taken.contains($0) }) else { return false }
+                taken.formUnion(wanted)
+                return true
+            }
+            if claimed, wanted.allSatisfy(canBind(port:)) { return port }
         }
         throw TestSupportError("no free TCP port on 127.0.0.1 in \(low)..<\(high)")
     }

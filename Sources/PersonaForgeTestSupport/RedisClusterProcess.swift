@@ -32,11 +32,8 @@ public final class RedisClusterProcess: @unchecked Sendable {
         self.cliPath = cliPath
         var ports: [Int] = []
         while ports.count < nodes {
-            let port = try Loopback.freePort()
-            // The cluster bus listens on port + 10000: both must be usable and distinct.
-            if port + 10000 <= 65535, !ports.contains(port), !ports.contains(port + 10000), !ports.contains(port - 10000) {
-                ports.append(port)
-            }
+            // The cluster bus listens on port + 10000: both must be free (and not another node's).
+            ports.append(try Loopback.freePort(companionOffset: 10000))
         }
         self.ports = ports
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pf-redis-cluster-\(ports[0])-\(UUID().uuidString)")

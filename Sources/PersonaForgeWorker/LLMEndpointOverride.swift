@@ -1,4 +1,5 @@
 import Foundation
+import PersonaForgeCore
 public import PersonaForgeLLM
 
 /// What the worker's flags/environment say about the LLM endpoint: set parts override
@@ -26,5 +27,26 @@ public struct LLMEndpointOverride: Sendable {
             key = APIKey(String(decoding: data, as: UTF8.self))
         }
         return LLMEndpoint(baseURL: baseURL ?? configBaseURL, model: model ?? configModel, apiKey: key)
+    }
+
+    /// The servers of a run: its `model.endpoints` (or its one `base_url`), or, when
+    /// this override names a base URL, that one server instead of them all (the
+    /// worker's `--llm-base-url` points every run at a server of its own choosing).
+    /// An override model or key applies to every endpoint.
+    func pool(for model: ModelSettings) -> [(endpoint: LLMEndpoint, settings: ModelSettings.Endpoint)] {
+        var members = model.pool
+        if let baseURL {
+            members = [ModelSettings.Endpoint(
+                baseURL: baseURL, apiKeyEnvironmentVariable: model.apiKeyEnvironmentVariable,
+                requestsPerMinute: model.requestsPerMinute, tokensPerMinute: model.tokensPerMinute
+            )]
+        }
+        return members.map { member in
+            let endpoint = endpoint(
+                configBaseURL: member.baseURL, configModel: member.model ?? model.name,
+                keyVariable: member.apiKeyEnvironmentVariable, keyFile: model.apiKeyFile
+            )
+            return (endpoint, member)
+        }
     }
 }

@@ -23,7 +23,7 @@ package struct LocalShardPipeline: Sendable {
         let caller = LLMCaller(
             client: client, gate: ConcurrencyGate(maximum: concurrency, minimum: 1), backoff: BackoffPolicy(),
             logger: logger, metrics: metrics)
-        processor = ShardProcessor(caller: caller, model: client.endpoint.model, logger: logger)
+        processor = ShardProcessor(caller: caller, logger: logger)
     }
 
     package var space: ConditionSpace { run.space }

@@ -10,7 +10,6 @@ import PersonaForgeSupport
 /// record: kept, filtered (with the reject reason) or failed (with the failure class).
 struct ShardProcessor: Sendable {
     let caller: LLMCaller
-    let model: String
     let logger: Logger
 
     func process(_ shard: ShardDescriptor, run: PreparedRun) async throws -> [GeneratedRecord] {
@@ -45,6 +44,8 @@ struct ShardProcessor: Sendable {
         var completionTokens = 0
         let seed = PortableHash.combine(config.seed, UInt64(samplePosition))
         var sampling: [String: Double] = ["temperature": config.model.temperature, "top_p": config.model.topP, "seed": Double(seed & 0xFFFF_FFFF)]
+        // The model of the endpoint that answered last (endpoints of a pool may name theirs differently).
+        var model = config.model.name
 
         func record(_ status: GeneratedRecord.Status, reason: String?, detail: String?, finishReason: String?) -> GeneratedRecord {
             let text = steps.last?.text ?? ""
@@ -79,7 +80,9 @@ struct ShardProcessor: Sendable {
             switch await caller.generate(request, api: config.model.api) {
             case .failure(let failure):
                 return record(.failed, reason: failure.failureClass.rawValue, detail: "step '\(step.config.name)' after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"): \(failure.message)", finishReason: nil)
-            case .success(let (completion, _)):
+            case .success(let success):
+                let completion = success.completion
+                model = success.model
                 promptTokens += completion.promptTokens ?? 0
                 completionTokens += completion.completionTokens ?? 0
                 guard let choice = completion.choices.first else {

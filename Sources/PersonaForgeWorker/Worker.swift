@@ -34,6 +34,11 @@ public struct Worker: Sendable {
     public let heartbeat: Heartbeat
     private let gate: ConcurrencyGate
     private let cache = LockedBox<[String: PreparedRun]>([:])
+    /// Run id → its endpoint pool, kept across shards so ejections and latencies last.
+    private let pools = LockedBox<[String: EndpointPool]>([:])
+    /// The fleet rate limiters' own connection, so their round trips never queue
+    /// behind a blocking read (connects on first use).
+    private let limiterRedis: RedisConnection
     /// Whether the last look found the results stream full (to log changes once).
     private let waitingForReducers = LockedBox(false)
 
@@ -55,6 +60,7 @@ public struct Worker: Sendable {
         metrics.shardsInFlight.record(0)
         metrics.waitingForReducers.record(0)
         gate = ConcurrencyGate(maximum: settings.maxConcurrency, minimum: settings.minConcurrency)
+        limiterRedis = RedisConnection(configuration: redis.configuration, logger: logger)
     }
 
     struct GraceExpired: Error {}
@@ -120,16 +126,8 @@ public struct Worker: Sendable {
             try await release(entry)
             throw error
         }
-        let modelSettings = run.loaded.config.model
-        let endpoint = endpointOverride.endpoint(
-            configBaseURL: modelSettings.baseURL, configModel: modelSettings.name,
-            keyVariable: modelSettings.apiKeyEnvironmentVariable, keyFile: modelSettings.apiKeyFile
-        )
-        // The worker's --request-timeout, when given, else the run's model.timeout_seconds.
-        let timeout = settings.requestTimeout ?? .milliseconds(Int64(modelSettings.timeoutSeconds * 1000))
-        let client = LLMClient(endpoint: endpoint, http: http, timeout: timeout)
         let processor = ShardProcessor(
-            caller: LLMCaller(client: client, gate: gate, backoff: settings.backoff, logger: logger, metrics: metrics), model: endpoint.model, logger: logger
+            caller: LLMCaller(pool: pool(for: run), gate: gate, backoff: settings.backoff, logger: logger, metrics: metrics), logger: logger
         )
         metrics.shardsInFlight.record(1)
         defer { metrics.shardsInFlight.record(0) }
@@ -183,6 +181,31 @@ public struct Worker: Sendable {
             "run": "\(shard.runID)", "shard": "\(shard.shard)", "records": "\(records.count)", "kept": "\(kept)",
             "seconds": "\((clock.now - started).components.seconds)", "concurrency": "\(limit)",
         ])
+    }
+
+    /// The run's endpoints (after this worker's override), each with its fleet rate limiter.
+    private func pool(for run: PreparedRun) -> EndpointPool {
+        if let cached = pools.withLock({ $0[run.id] }) { return cached }
+        let model = run.loaded.config.model
+        // The worker's --request-timeout, when given, else the run's model.timeout_seconds.
+        let timeout = settings.requestTimeout ?? .milliseconds(Int64(model.timeoutSeconds * 1000))
+        let members = endpointOverride.pool(for: model).map { endpoint, member in
+            let limited = member.requestsPerMinute != nil || member.tokensPerMinute != nil
+            let limiter = limited ? FleetRateLimiter(
+                redis: limiterRedis,
+                key: layout.rateLimit(endpoint: String(XXHash64.hash(endpoint.baseURL + "\u{1F}" + endpoint.model), radix: 16)),
+                requestsPerMinute: member.requestsPerMinute, tokensPerMinute: member.tokensPerMinute, logger: logger
+            ) : nil
+            return EndpointPool.Member(
+                client: LLMClient(endpoint: endpoint, http: http, timeout: timeout), name: member.name, weight: member.weight, limiter: limiter
+            )
+        }
+        let pool = EndpointPool(members: members, metrics: metrics)
+        return pools.withLock { pools in
+            if let raced = pools[run.id] { return raced }
+            pools[run.id] = pool
+            return pool
+        }
     }
 
     private func prepared(_ runID: String) async throws -> PreparedRun {

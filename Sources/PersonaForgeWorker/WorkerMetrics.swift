@@ -21,6 +21,8 @@ public struct WorkerMetrics: Sendable {
     let resultPushesRefused: Counter
     /// 1 while the worker takes no shard because the results stream is full.
     let waitingForReducers: Gauge
+    /// Time a request waited for the fleet-wide rate limit (one observation per limited request).
+    let rateLimitWait: Timer
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
@@ -32,6 +34,22 @@ public struct WorkerMetrics: Sendable {
         completionTokens = Counter(label: "personaforge_llm_tokens_total", dimensions: [("kind", "completion")], factory: factory)
         resultPushesRefused = Counter(label: "personaforge_worker_result_pushes_refused_total", factory: factory)
         waitingForReducers = Gauge(label: "personaforge_worker_waiting_for_reducers", factory: factory)
+        rateLimitWait = Timer(label: "personaforge_llm_rate_limit_wait_seconds", factory: factory)
+    }
+
+    /// 1 while the endpoint takes requests, 0 while it is ejected. `endpoint` is a
+    /// configured endpoint name (bounded by the run configs), never a URL with secrets.
+    func endpointUp(_ endpoint: String, _ up: Bool) {
+        Gauge(label: "personaforge_llm_endpoint_up", dimensions: [("endpoint", endpoint)], factory: factory).record(up ? 1 : 0)
+    }
+
+    func endpointEjected(_ endpoint: String) {
+        Counter(label: "personaforge_llm_endpoint_ejections_total", dimensions: [("endpoint", endpoint)], factory: factory).increment()
+    }
+
+    /// One HTTP request to `endpoint`: `ok` or the failure class.
+    func endpointRequest(_ endpoint: String, result: String) {
+        Counter(label: "personaforge_llm_endpoint_requests_total", dimensions: [("endpoint", endpoint), ("result", result)], factory: factory).increment()
     }
 
     /// Records a shard's end: `done`, `released` (grace period over or error), `cancelled`, `dead_lettered`.

@@ -426,6 +426,61 @@ struct ConfigValidationTests {
             code: .wrongType, line: 1, message: "the run config must be a mapping of keys to values"
         ),
         BrokenConfig(
+            label: "endpoints is not a list",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints: http://a:1/v1\n\(validSteps)",
+            code: .wrongType, line: 6, message: "model: endpoints must be a non-empty list, each item with a base_url"
+        ),
+        BrokenConfig(
+            label: "an endpoint without base_url",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - {weight: 2}\n\(validSteps)",
+            code: .missingKey, line: 7, message: "base_url"
+        ),
+        BrokenConfig(
+            label: "an endpoint URL that is not http",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - base_url: ftp://a/v1\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "model: endpoint 1: base_url 'ftp://a/v1' must be an http(s) URL"
+        ),
+        BrokenConfig(
+            label: "an endpoint URL with credentials",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - base_url: http://u:pw@a:1/v1\n\(validSteps)",
+            code: .secretInConfig, line: 7, message: "model: endpoint 1: base_url must not carry credentials"
+        ),
+        BrokenConfig(
+            label: "two endpoints with one name",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - base_url: http://a:1/v1\n    - base_url: http://a:1/v1\n\(validSteps)",
+            code: .duplicateName, line: 8, message: "model: endpoint 2: the name 'a:1' is taken by the endpoint on line 7"
+        ),
+        BrokenConfig(
+            label: "only fallback endpoints",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - {base_url: http://a:1/v1, weight: 0}\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "model: every endpoint has weight 0 (a fallback)"
+        ),
+        BrokenConfig(
+            label: "a negative weight",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - {base_url: http://a:1/v1, weight: -1}\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "'weight' must be between 0.0 and 1000000.0, got -1"
+        ),
+        BrokenConfig(
+            label: "base_url beside endpoints",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  base_url: http://a:1/v1\n  endpoints:\n    - base_url: http://b:1/v1\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "model: give either base_url or endpoints, not both"
+        ),
+        BrokenConfig(
+            label: "a key in place of an endpoint's api_key_env",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - {base_url: http://a:1/v1, api_key_env: sk-abc-123}\n\(validSteps)",
+            code: .secretInConfig, line: 7, message: "model: endpoint 1: api_key_env must be the *name* of an environment variable"
+        ),
+        BrokenConfig(
+            label: "a zero request limit",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  requests_per_minute: 0\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "model: 'requests_per_minute' must be between 0.1 and"
+        ),
+        BrokenConfig(
+            label: "an endpoint's negative token limit",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  endpoints:\n    - {base_url: http://a:1/v1, tokens_per_minute: -5}\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "'tokens_per_minute' must be between 1.0 and"
+        ),
+        BrokenConfig(
             label: "NUL in an inline value",
             yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [ok, \"a\\0b\"]}\n\(validSteps)",
             code: .notText, line: 4, message: "axis 'persona': a value contains a NUL character"
@@ -477,6 +532,38 @@ struct ConfigValidationTests {
         #expect(problems.map(\.code) == [.wrongType, .unknownKey, .missingFile, .undefinedVariable, .invalidValue])
         #expect(problems.map(\.line) == [2, 3, 5, 9, 11])
         #expect(problems[1].description.hasSuffix("run.yaml:3: unknown key 'shard_sise' in the run config — did you mean 'shard_size'?"))
+    }
+
+    @Test func endpointsTakeTheModelWideLimitsKeyAndNameWhereTheyGiveNone() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("run.yaml", """
+            name: pool
+            axes:
+              - name: persona
+                source: {values: [a]}
+            model:
+              name: base-model
+              api_key_env: POOL_KEY
+              requests_per_minute: 600
+              tokens_per_minute: 90000
+              endpoints:
+                - base_url: http://gpu-1:8000/v1
+                  weight: 3
+                - {base_url: "https://api.example.com/v1", weight: 0, name: provider, model: hosted, api_key_env: PROVIDER_KEY, requests_per_minute: 60}
+            \(validSteps)
+            """)
+        let model = try RunConfigLoader().load(path: path).config.model
+        let pool = model.pool
+        #expect(pool.map(\.name) == ["gpu-1:8000", "provider"])
+        #expect(pool.map(\.weight) == [3, 0])
+        #expect(pool.map(\.model) == [nil, "hosted"])
+        #expect(pool.map(\.apiKeyEnvironmentVariable) == ["POOL_KEY", "PROVIDER_KEY"])
+        #expect(pool.map(\.requestsPerMinute) == [600, 60])
+        #expect(pool.map(\.tokensPerMinute) == [90000, 90000])
+        // Without endpoints: one, from base_url, with the same limits.
+        let single = ModelSettings(baseURL: "http://127.0.0.1:9/v1", requestsPerMinute: 30).pool
+        #expect(single.count == 1 && single[0].name == "127.0.0.1:9" && single[0].requestsPerMinute == 30 && single[0].weight == 1)
     }
 
     @Test func validConfigHasNoProblems() throws {

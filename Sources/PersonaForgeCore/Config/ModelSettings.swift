@@ -1,3 +1,5 @@
+import Foundation
+
 /// The LLM endpoint and default sampling parameters (`model:` in the config).
 ///
 /// Secrets never live here: only the *name* of an environment variable
@@ -36,6 +38,66 @@ public struct ModelSettings: Sendable, Hashable {
     public var maxTokens: Int
     /// Per-request timeout in seconds (default 120).
     public var timeoutSeconds: Double
+    /// Fleet-wide request limit per endpoint, across every worker of every machine
+    /// (`requests_per_minute`); nil: no limit. An endpoint's own value wins.
+    public var requestsPerMinute: Double?
+    /// Fleet-wide token limit (prompt + completion) per endpoint (`tokens_per_minute`); nil: no limit.
+    public var tokensPerMinute: Double?
+    /// Several servers for this run (`endpoints:`); empty: the one ``baseURL``.
+    public var endpoints: [Endpoint]
+
+    /// One server of a pool (`model.endpoints[]`).
+    public struct Endpoint: Sendable, Hashable {
+        /// OpenAI-compatible base URL.
+        public var baseURL: String
+        /// Share of the requests relative to the others (default 1); 0 makes it a
+        /// fallback, used only while no endpoint with a weight is healthy.
+        public var weight: Double
+        /// The name in logs, metrics and `status` (default: host:port).
+        public var name: String
+        /// The model name on this server (default: `model.name`).
+        public var model: String?
+        /// The environment variable with this server's API key (default: the model's key).
+        public var apiKeyEnvironmentVariable: String?
+        public var requestsPerMinute: Double?
+        public var tokensPerMinute: Double?
+
+        public init(
+            baseURL: String, weight: Double = 1, name: String? = nil, model: String? = nil,
+            apiKeyEnvironmentVariable: String? = nil, requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil
+        ) {
+            self.baseURL = baseURL
+            self.weight = weight
+            self.name = name ?? Self.defaultName(of: baseURL)
+            self.model = model
+            self.apiKeyEnvironmentVariable = apiKeyEnvironmentVariable
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+        }
+
+        /// `host:port` of a base URL (the URL itself if it has no host).
+        public static func defaultName(of baseURL: String) -> String {
+            guard let components = URLComponents(string: baseURL), let host = components.host else { return baseURL }
+            return components.port.map { "\(host):\($0)" } ?? host
+        }
+    }
+
+    /// The servers requests go to: ``endpoints``, or one built from ``baseURL`` and the
+    /// model-wide limits when none are listed. Each endpoint's unset limits and key
+    /// are the model-wide ones.
+    public var pool: [Endpoint] {
+        guard !endpoints.isEmpty else {
+            return [Endpoint(baseURL: baseURL, apiKeyEnvironmentVariable: apiKeyEnvironmentVariable,
+                             requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute)]
+        }
+        return endpoints.map { endpoint in
+            var endpoint = endpoint
+            endpoint.requestsPerMinute = endpoint.requestsPerMinute ?? requestsPerMinute
+            endpoint.tokensPerMinute = endpoint.tokensPerMinute ?? tokensPerMinute
+            endpoint.apiKeyEnvironmentVariable = endpoint.apiKeyEnvironmentVariable ?? apiKeyEnvironmentVariable
+            return endpoint
+        }
+    }
 
     /// Creates settings with the documented defaults.
     public init(
@@ -47,8 +109,14 @@ public struct ModelSettings: Sendable, Hashable {
         temperature: Double = 0.8,
         topP: Double = 1.0,
         maxTokens: Int = 256,
-        timeoutSeconds: Double = 120
+        timeoutSeconds: Double = 120,
+        requestsPerMinute: Double? = nil,
+        tokensPerMinute: Double? = nil,
+        endpoints: [Endpoint] = []
     ) {
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+        self.endpoints = endpoints
         self.baseURL = baseURL
         self.name = name
         self.api = api

@@ -257,24 +257,25 @@ public struct RunConfigParser: Sendable {
     // MARK: Model, demonstrations, steps
 
     private func parseModel(_ node: Node, reader: inout ConfigNodeReader) -> ModelSettings {
-        let allowed = ["base_url", "name", "api", "api_key_env", "api_key_file", "temperature", "top_p", "max_tokens", "timeout_seconds"]
+        let allowed = [
+            "base_url", "name", "api", "api_key_env", "api_key_file", "temperature", "top_p", "max_tokens", "timeout_seconds",
+            "requests_per_minute", "tokens_per_minute", "endpoints",
+        ]
         guard let fields = reader.mapping(node, context: "model", allowed: allowed) else { return ModelSettings() }
         var model = ModelSettings()
-        if let url = reader.string(fields, "base_url") {
-            if URLComponents(string: url).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
-                reader.report(.invalidValue, line: fields.line(of: "base_url"), "model: base_url '\(url)' must be an http(s) URL such as http://127.0.0.1:8088/v1")
-            } else if URLComponents(string: url)?.user != nil || URLComponents(string: url)?.password != nil {
-                reader.report(.secretInConfig, line: fields.line(of: "base_url"), "model: base_url must not carry credentials; use api_key_env or api_key_file")
-            } else {
-                model.baseURL = url
-            }
+        if let url = reader.string(fields, "base_url"), checkBaseURL(url, context: "model", line: fields.line(of: "base_url"), reader: &reader) {
+            model.baseURL = url
         }
         model.name = reader.string(fields, "name") ?? model.name
         model.api = reader.enumeration(fields, "api", as: ModelSettings.API.self) ?? model.api
-        model.apiKeyEnvironmentVariable = reader.string(fields, "api_key_env")
-        if let variable = model.apiKeyEnvironmentVariable, variable.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) == nil {
-            reader.report(.secretInConfig, line: fields.line(of: "api_key_env"), "model: api_key_env must be the *name* of an environment variable (like OPENAI_API_KEY), not the key itself")
-            model.apiKeyEnvironmentVariable = nil
+        model.apiKeyEnvironmentVariable = checkKeyVariable(reader.string(fields, "api_key_env"), context: "model", line: fields.line(of: "api_key_env"), reader: &reader)
+        model.requestsPerMinute = reader.double(fields, "requests_per_minute", range: 0.1...1e9)
+        model.tokensPerMinute = reader.double(fields, "tokens_per_minute", range: 1...1e12)
+        if let node = fields["endpoints"], !ConfigNodeReader.isNull(node) {
+            model.endpoints = parseEndpoints(node, reader: &reader)
+            if fields["base_url"] != nil {
+                reader.report(.invalidValue, line: fields.line(of: "endpoints"), "model: give either base_url or endpoints, not both (endpoints lists every server, each with its base_url)")
+            }
         }
         model.apiKeyFile = reader.string(fields, "api_key_file").map(resolve)
         if model.apiKeyEnvironmentVariable != nil, model.apiKeyFile != nil {
@@ -285,6 +286,64 @@ public struct RunConfigParser: Sendable {
         model.maxTokens = reader.int(fields, "max_tokens", minimum: 1) ?? model.maxTokens
         model.timeoutSeconds = reader.double(fields, "timeout_seconds", range: 0.1...3600) ?? model.timeoutSeconds
         return model
+    }
+
+    /// Whether `url` is an http(s) URL with a host and no credentials (reported if not).
+    private func checkBaseURL(_ url: String, context: String, line: Int, reader: inout ConfigNodeReader) -> Bool {
+        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""), components.host?.isEmpty == false else {
+            reader.report(.invalidValue, line: line, "\(context): base_url '\(url)' must be an http(s) URL such as http://127.0.0.1:8088/v1")
+            return false
+        }
+        guard components.user == nil, components.password == nil else {
+            reader.report(.secretInConfig, line: line, "\(context): base_url must not carry credentials; use api_key_env or api_key_file")
+            return false
+        }
+        return true
+    }
+
+    /// `variable` if it names an environment variable (a key pasted in its place is reported and dropped).
+    private func checkKeyVariable(_ variable: String?, context: String, line: Int, reader: inout ConfigNodeReader) -> String? {
+        guard let variable else { return nil }
+        guard variable.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil else {
+            reader.report(.secretInConfig, line: line, "\(context): api_key_env must be the *name* of an environment variable (like OPENAI_API_KEY), not the key itself")
+            return nil
+        }
+        return variable
+    }
+
+    /// `model.endpoints`: a non-empty list of servers, unique names, at least one with a weight.
+    private func parseEndpoints(_ node: Node, reader: inout ConfigNodeReader) -> [ModelSettings.Endpoint] {
+        guard case .sequence(let sequence) = node, !sequence.isEmpty else {
+            reader.report(.wrongType, line: ConfigNodeReader.line(node), "model: endpoints must be a non-empty list, each item with a base_url")
+            return []
+        }
+        let allowed = ["base_url", "weight", "name", "model", "api_key_env", "requests_per_minute", "tokens_per_minute"]
+        var endpoints: [ModelSettings.Endpoint] = []
+        var firstLine: [String: Int] = [:]
+        for (offset, item) in sequence.enumerated() {
+            let context = "model: endpoint \(offset + 1)"
+            guard let fields = reader.mapping(item, context: context, allowed: allowed, required: ["base_url"]),
+                  let url = reader.string(fields, "base_url"),
+                  checkBaseURL(url, context: context, line: fields.line(of: "base_url"), reader: &reader)
+            else { continue }
+            let endpoint = ModelSettings.Endpoint(
+                baseURL: url, weight: reader.double(fields, "weight", range: 0...1e6) ?? 1, name: reader.string(fields, "name"),
+                model: reader.string(fields, "model"),
+                apiKeyEnvironmentVariable: checkKeyVariable(reader.string(fields, "api_key_env"), context: context, line: fields.line(of: "api_key_env"), reader: &reader),
+                requestsPerMinute: reader.double(fields, "requests_per_minute", range: 0.1...1e9),
+                tokensPerMinute: reader.double(fields, "tokens_per_minute", range: 1...1e12)
+            )
+            let line = fields.line(of: "base_url")
+            if let first = firstLine[endpoint.name] {
+                reader.report(.duplicateName, line: line, "\(context): the name '\(endpoint.name)' is taken by the endpoint on line \(first); give each endpoint its own name")
+            }
+            firstLine[endpoint.name] = firstLine[endpoint.name] ?? line
+            endpoints.append(endpoint)
+        }
+        if !endpoints.isEmpty, !endpoints.contains(where: { $0.weight > 0 }) {
+            reader.report(.invalidValue, line: ConfigNodeReader.line(node), "model: every endpoint has weight 0 (a fallback); give at least one a weight above 0")
+        }
+        return endpoints
     }
 
     private func parseDemonstrations(_ node: Node, reader: inout ConfigNodeReader) -> DemonstrationSettings? {
