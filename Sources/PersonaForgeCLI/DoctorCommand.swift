@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import Logging
 import PersonaForgeBandIndex
+import PersonaForgeCore
 import PersonaForgeHTTP
 import PersonaForgeLLM
 import PersonaForgePostgres
 import PersonaForgeQueue
 import PersonaForgeRedis
 import PersonaForgeStore
+import PersonaForgeWorker
 
 /// `personaforge doctor`: checks Redis, PostgreSQL and the LLM endpoint that the flags
 /// and environment point at, and says precisely what is wrong and how to fix it.
@@ -34,6 +36,11 @@ struct DoctorCommand: AsyncParsableCommand {
         discussion: "Env: PERSONAFORGE_BAND_INDEX_URL."))
     var bandIndexURL: String?
 
+    @Option(help: ArgumentHelp(
+        "Check the LLM endpoints of this run config (each of model.endpoints, or its base_url) instead of the one the flags name.",
+        discussion: "Each endpoint with its own model name and key (api_key_env / api_key_file read here)."))
+    var config: String?
+
     func run() async throws {
         let selected = Set((only ?? "redis,postgres,llm").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
         for name in selected where !["redis", "postgres", "llm"].contains(name) {
@@ -42,7 +49,9 @@ struct DoctorCommand: AsyncParsableCommand {
         var report = DoctorReport()
         if selected.contains("redis") { await checkRedis(&report) }
         if selected.contains("postgres") { await checkPostgres(&report) }
-        if selected.contains("llm") { await checkLLM(&report) }
+        if selected.contains("llm") {
+            if let config { await checkRunEndpoints(config, &report) } else { await checkLLM(&report) }
+        }
         if selected.contains("postgres") { await checkBandIndex(&report) }
         print("")
         if report.failures == 0 {
@@ -266,6 +275,34 @@ struct DoctorCommand: AsyncParsableCommand {
             report.fail("the base URL must start with http:// or https://", fix: "e.g. PERSONAFORGE_LLM_BASE_URL=http://127.0.0.1:8088/v1")
             return
         }
+        await checkEndpoint(endpoint, modelFix: "set PERSONAFORGE_LLM_MODEL or --llm-model to one of the served names", &report)
+    }
+
+    /// Every endpoint of a run config, as the run's workers will call them.
+    private func checkRunEndpoints(_ path: String, _ report: inout DoctorReport) async {
+        let model: ModelSettings
+        do {
+            model = try RunConfigLoader().load(path: path).config.model
+        } catch {
+            report.section("LLM", path, source: "run config")
+            report.fail("the run config does not load: \(error)", fix: "run `personaforge plan \(path)` for every problem with its line")
+            return
+        }
+        for (endpoint, member) in LLMEndpointOverride().pool(for: model) {
+            var notes = [member.weight == 0 ? "fallback" : "weight \(SVGFormat.value(member.weight))"]
+            if let rpm = member.requestsPerMinute { notes.append("\(SVGFormat.value(rpm)) requests/min") }
+            if let tpm = member.tokensPerMinute { notes.append("\(SVGFormat.value(tpm)) tokens/min") }
+            report.section("LLM", "\(member.name): \(endpoint.baseURL), model \(endpoint.model), \(notes.joined(separator: ", "))", source: path)
+            if endpoint.apiKey == nil, let variable = member.apiKeyEnvironmentVariable {
+                report.warn("no key: \(variable) is not set here", fix: "workers need \(variable) in their environment for this endpoint")
+            }
+            await checkEndpoint(endpoint, modelFix: "set the endpoint's model (or model.name) in \(path) to one of the served names", &report)
+        }
+    }
+
+    /// `GET /models` lists the model, then a 4-token chat completion (unless --no-completion).
+    private func checkEndpoint(_ endpoint: LLMEndpoint, modelFix: String, _ report: inout DoctorReport) async {
+        let model = endpoint.model
         let http = HTTPClient(logger: Logger(label: "personaforge.doctor") { _ in SwiftLogNoOpLogHandler() })
         defer { http.shutdown() }
         let client = LLMClient(endpoint: endpoint, http: http, timeout: .seconds(60))
@@ -275,8 +312,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 report.ok("reachable; serves \(models.count) model\(models.count == 1 ? "" : "s"), including \(model)")
             } else {
                 let list = models.prefix(8).joined(separator: ", ")
-                report.fail("model '\(model)' is not served here (served: \(list.isEmpty ? "none" : list))",
-                            fix: "set PERSONAFORGE_LLM_MODEL or --llm-model to one of the served names")
+                report.fail("model '\(model)' is not served here (served: \(list.isEmpty ? "none" : list))", fix: modelFix)
                 return
             }
         } catch {

@@ -120,7 +120,7 @@ struct ExportCommand: AsyncParsableCommand {
                     'completion_tokens', completion_tokens, 'prompt_hash', prompt_hash, 'judge_score', judge_score,
                     'reject_reason', reject_reason, 'reject_detail', reject_detail, 'duplicate_of_run_id', duplicate_of_run_id,
                     'duplicate_of_position', duplicate_of_position, 'duplicate_of_sample', duplicate_of_sample,
-                    'worker', worker, 'attempt', attempt, 'latency_ms', latency_ms, 'created_at', created_at)::text AS line
+                    'worker', worker, 'attempt', attempt, 'latency_ms', latency_ms, 'cost', cost, 'created_at', created_at)::text AS line
                 """) { rows in
                 var chunk = ""
                 for row in rows {

@@ -80,12 +80,14 @@ struct RunSubmission {
         // Redis must take the run's state: a Redis that refuses (an ACL for another
         // namespace) fails here, before anything is stored.
         _ = try await control.state(of: id)
-        try await runs.insert(.init(
+        var newRun = RunRepository.NewRun(
             id: id, namespace: control.layout.namespace, name: name ?? loaded.config.name, configJSON: configJSON, configHash: hash, configYAML: yaml,
             configFile: configPath, baseDirectory: baseDirectory, bundle: bundle, seed: loaded.config.seed,
             conditionCount: conditionCount, samplesPerCondition: plan.samplesPerCondition, sampleCount: plan.sampleCount,
             shardSize: plan.shardSize, shardCount: plan.shardCount, model: loaded.config.model.name
-        ))
+        )
+        newRun.budget = loaded.config.budget
+        try await runs.insert(newRun)
         try await control.setState(RunState.pending.rawValue, of: id)
         guard let summary = try await runs.summary(id: id) else {
             throw SubmissionError(message: "run \(id) vanished right after it was stored")

@@ -38,7 +38,10 @@ struct StatusCommand: AsyncParsableCommand {
                     printToStandardError("error: no run '\(id)' (or the prefix matches several); list runs with `personaforge runs list`")
                     throw ExitCode(1)
                 }
-                text = status.text(queue: queue)
+                let endpoints = (try? await EndpointHealth.read(
+                    redis: redis, layout: service.layout, run: status.run.id, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)
+                )) ?? []
+                text = status.text(queue: queue, endpoints: endpoints)
                 finished = !status.run.state.isActive
             } else {
                 text = "queues\n" + queue.text + "\n\nruns\n" + RunsCommand.List.table(try await runs.list(limit: 10))

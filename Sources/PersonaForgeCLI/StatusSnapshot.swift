@@ -94,7 +94,7 @@ struct RunStatus {
         return Double(remaining) / recordsPerSecond
     }
 
-    func text(queue: QueueStatus?) -> String {
+    func text(queue: QueueStatus?, endpoints: [EndpointHealth.Row] = []) -> String {
         var lines: [String] = []
         let r = run
         let fraction = r.sampleCount > 0 ? Double(r.accounted) / Double(r.sampleCount) : 1
@@ -119,16 +119,35 @@ struct RunStatus {
             }
             lines.append(line + " (\(kind)\(diversity.records) kept records)")
         }
-        lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)")
+        lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)"
+            + (r.tokensPerKept.map { "  (\(String(format: "%.1f", $0)) per kept record)" } ?? ""))
+        if r.cost > 0 {
+            lines.append("  cost      \(RunSummary.money(r.cost))" + (r.costPerKept.map { "  (\(RunSummary.money($0)) per kept record)" } ?? ""))
+        }
+        for line in r.budgetLines { lines.append("  budget    \(line)") }
         var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"
         if let eta = etaSeconds { rate += ", ETA \(Self.duration(eta))" }
         if let elapsed = r.elapsedSeconds { rate += ", elapsed \(Self.duration(elapsed))" }
         lines.append(rate)
+        for (offset, endpoint) in endpoints.enumerated() {
+            lines.append((offset == 0 ? "  endpoints " : "            ") + Self.endpointLine(endpoint, width: endpoints.map(\.endpoint.count).max() ?? 0))
+        }
         if r.shardsDead > 0 { lines.append("  dead-lettered shards: \(r.shardsDead) (see `personaforge status` queue section)") }
         if let queue {
             lines.append(queue.text)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `local   in    ok 1200  errors 3  429/503 0  out 0×  48/min`, and the last error when there are errors.
+    static func endpointLine(_ row: EndpointHealth.Row, width: Int) -> String {
+        let state = row.workersOut == 0 ? "in " : "OUT (\(row.workersOut) of \(row.workers) worker\(row.workers == 1 ? "" : "s"))"
+        var line = "\(row.endpoint.padding(toLength: max(width, 4), withPad: " ", startingAt: 0))  \(state)  ok \(row.ok)  errors \(row.errors)"
+            + "  429/503 \(row.rateLimited)  taken out \(row.ejections)×  \(row.okLastMinute)/min"
+        if row.errors > 0, let error = row.lastError {
+            line += "  last error: " + (error.count > 100 ? String(error.prefix(100)) + "…" : error)
+        }
+        return line
     }
 
     static func bar(_ fraction: Double, width: Int) -> String {

@@ -47,6 +47,8 @@ public struct Coordinator: Sendable {
         /// Shards queued again because Redis lost its data (``checkRedisIncarnation()``).
         public var requeued = 0
         public var completed: [String] = []
+        /// Runs that reached a budget rule in this pass.
+        public var stopped: [String] = []
         public var depth = 0
         /// Result batches waiting for reducers, and whether that is at the high-water mark.
         public var results = 0
@@ -161,12 +163,21 @@ public struct Coordinator: Sendable {
 
         report.deadLettered = try await deadLetterExhaustedShards()
 
+        // Runs that reached a budget rule queue nothing more; they complete below once
+        // what they queued is stored.
+        var stopped = Set(active.filter { $0.stopReason != nil }.map(\.id))
+        for (id, reason) in try await runs.stopRunsAtBudget(namespace: layout.namespace) {
+            logger.info("run reached its budget; queueing no more shards", metadata: ["run": "\(id)", "rule": "\(reason)"])
+            stopped.insert(id)
+            report.stopped.append(id)
+        }
+
         // Workers delete a shard entry once it is acknowledged, so the stream length is
         // exactly what is queued or in flight; reducers likewise for result batches.
         let lengths = try await redis.pipeline([RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results)])
         var depth = Int(lengths[0].integer ?? 0)
         report.results = Int(lengths[1].integer ?? 0)
-        var feedable = active.filter { ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount }
+        var feedable = active.filter { ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount && !stopped.contains($0.id) }
         report.resultsFull = report.results >= settings.resultsHighWaterMark
         if report.resultsFull { feedable = [] }  // reducers are behind: their backlog must not grow
         while depth < settings.highWaterMark && !feedable.isEmpty {
@@ -191,7 +202,7 @@ public struct Coordinator: Sendable {
         }
         report.depth = depth
 
-        for run in active where run.state != .pending && run.nextShard >= run.shardCount {
+        for run in active where run.state != .pending && (run.nextShard >= run.shardCount || stopped.contains(run.id)) {
             if try await runs.completeIfFinished(run.id) {
                 try await control.setState(RunState.completed.rawValue, of: run.id)
                 report.completed.append(run.id)

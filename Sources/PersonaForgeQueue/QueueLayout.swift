@@ -29,6 +29,11 @@ public struct QueueLayout: Sendable, Hashable {
     /// Hash: the fleet-wide token bucket of one LLM endpoint (`endpoint`: a hash of its
     /// base URL and model), shared by every worker (FleetRateLimiter).
     public func rateLimit(endpoint: String) -> String { "\(prefix):ratelimit:\(endpoint)" }
+    /// Hash: a run's LLM endpoints as its workers saw them (``EndpointHealth``); with
+    /// `minute`, that minute's counts (for the rate).
+    public func endpointHealth(run: String, minute: Int64? = nil) -> String {
+        "\(prefix):endpoints:\(run)" + (minute.map { ":m\($0)" } ?? "")
+    }
 
     public let workersGroup = "workers"
     public let reducersGroup = "reducers"
@@ -37,7 +42,7 @@ public struct QueueLayout: Sendable, Hashable {
     /// `run`, `runs`, `status`, `doctor`; `get`, `pexpire` and `del` from the lease
     /// scripts). `AUTH` needs no rule; `doctor` copes without `CONFIG`.
     public static let redisCommands = [
-        "ping", "info", "select", "multi", "exec", "eval", "get", "set", "del", "pexpire", "hget", "hmget", "hset", "hdel", "time",
+        "ping", "info", "select", "multi", "exec", "eval", "get", "set", "del", "pexpire", "hget", "hmget", "hset", "hdel", "hincrby", "hgetall", "time",
         "xadd", "xreadgroup", "xack", "xdel", "xlen", "xrange", "xclaim", "xautoclaim", "xpending", "xinfo", "xgroup|create",
     ]
 

@@ -20,6 +20,7 @@ public enum PersonaForgeSchema {
         bandStoreSchema,
         bandIndexPartitionsSchema,
         orderedBandIndexSchema,
+        runBudgetSchema,
     ]
 
     /// Applies the pending migrations on `connection` and returns the ones applied now.

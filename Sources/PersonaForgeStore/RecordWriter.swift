@@ -58,7 +58,7 @@ public struct RecordWriter: Sendable {
     public static let columns = [
         "run_id", "position", "sample", "sample_position", "condition", "prompt_hash", "text", "steps", "sampling",
         "model", "finish_reason", "prompt_tokens", "completion_tokens", "status", "reject_reason", "reject_detail",
-        "worker", "attempt", "latency_ms",
+        "worker", "attempt", "latency_ms", "cost",
     ]
 
     /// Stores the batches; returns what was new. Runs with a ``DedupPlan`` in `dedup`
@@ -80,7 +80,7 @@ public struct RecordWriter: Sendable {
                     RecordJSON.sampling(record.sampling),
                     record.model, record.finishReason, String(record.promptTokens), String(record.completionTokens),
                     record.status.rawValue, record.reason, record.detail.map(Self.withoutNUL), batch.worker,
-                    String(max(1, batch.attempt)), String(record.latencyMilliseconds),
+                    String(max(1, batch.attempt)), String(record.latencyMilliseconds), record.cost.map { String($0) },
                 ])
             }
         }
@@ -162,7 +162,8 @@ public struct RecordWriter: Sendable {
                 WITH inserted AS (
                     INSERT INTO records (\(list)) SELECT \(list) FROM records_in
                     ON CONFLICT (run_id, position, sample) DO NOTHING
-                    RETURNING run_id, position, sample, status, reject_reason, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct
+                    RETURNING run_id, position, sample, status, reject_reason, condition, coalesce(prompt_tokens, 0) AS pt, coalesce(completion_tokens, 0) AS ct,
+                              coalesce(cost, 0) AS cost
                 ), coverage AS (
                     -- Yield per axis value: which personas / topics produce usable data.
                     INSERT INTO axis_coverage AS a (run_id, axis, value_index, value_label, generated, kept, filtered, failed, duplicate, tokens)
@@ -189,7 +190,7 @@ public struct RecordWriter: Sendable {
                            count(*) FILTER (WHERE status = 'filtered') AS filtered,
                            count(*) FILTER (WHERE status = 'failed') AS failed,
                            count(*) FILTER (WHERE status = 'duplicate') AS duplicate,
-                           sum(pt) AS pt, sum(ct) AS ct
+                           sum(pt) AS pt, sum(ct) AS ct, sum(cost) AS cost
                     FROM inserted GROUP BY run_id
                 ), updated AS (
                     UPDATE runs SET records_generated = records_generated + totals.n,
@@ -199,6 +200,7 @@ public struct RecordWriter: Sendable {
                                     records_duplicate = records_duplicate + totals.duplicate,
                                     prompt_tokens = prompt_tokens + totals.pt,
                                     completion_tokens = completion_tokens + totals.ct,
+                                    cost = runs.cost + totals.cost,
                                     updated_at = now()
                     FROM totals WHERE runs.id = totals.run_id
                     RETURNING totals.n, totals.kept, totals.filtered, totals.failed, totals.duplicate

@@ -1,5 +1,5 @@
 import Foundation
-import PersonaForgeCore
+public import PersonaForgeCore
 public import PersonaForgePostgres
 
 /// Reads and writes runs, shards and records: every SQL statement of the pipeline
@@ -31,6 +31,8 @@ public struct RunRepository: Sendable {
         public var shardSize: Int
         public var shardCount: Int
         public var model: String
+        /// The config's `budget:` (stopping rules).
+        public var budget: BudgetSettings = BudgetSettings()
 
         public init(
             id: String, namespace: String, name: String, configJSON: String, configHash: String, configYAML: String, configFile: String,
@@ -74,19 +76,22 @@ public struct RunRepository: Sendable {
         let bundle = String(decoding: try JSONEncoder().encode(run.bundle), as: UTF8.self)
         try await connection.execute("""
             INSERT INTO runs (id, name, config, config_hash, config_yaml, config_file, base_directory, bundle, seed,
-                              condition_count, samples_per_condition, target_count, shard_size, shard_count, model, namespace)
-            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16)
+                              condition_count, samples_per_condition, target_count, shard_size, shard_count, model, namespace,
+                              budget_kept, budget_tokens, budget_cost)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
             """, [
                 run.id, run.name, run.configJSON, run.configHash, run.configYAML, run.configFile, run.baseDirectory, bundle,
                 String(Int64(bitPattern: run.seed)), String(run.conditionCount), String(run.samplesPerCondition),
                 String(run.sampleCount), String(run.shardSize), String(run.shardCount), run.model, run.namespace,
+                run.budget.targetKept.map { String($0) }, run.budget.maxTokens.map { String($0) }, run.budget.maxCost.map { String($0) },
             ])
     }
 
     private static let summaryColumns = """
         id::text AS id, name, state, config_hash, model, coalesce(target_count, 0) AS sample_count, shard_size, shard_count,
         next_shard, shards_done, shards_dead, records_generated, records_kept, records_filtered, records_failed,
-        records_duplicate, prompt_tokens, completion_tokens, created_at::text AS created_at,
+        records_duplicate, prompt_tokens, completion_tokens, cost, budget_kept, budget_tokens, budget_cost, stop_reason,
+        created_at::text AS created_at,
         started_at::text AS started_at, finished_at::text AS finished_at,
         extract(epoch FROM (coalesce(finished_at, now()) - started_at))::float8 AS elapsed
         """
@@ -102,7 +107,9 @@ public struct RunRepository: Sendable {
             generated: row["records_generated"].int64 ?? 0, kept: row["records_kept"].int64 ?? 0,
             filtered: row["records_filtered"].int64 ?? 0, failed: row["records_failed"].int64 ?? 0,
             duplicate: row["records_duplicate"].int64 ?? 0, promptTokens: row["prompt_tokens"].int64 ?? 0,
-            completionTokens: row["completion_tokens"].int64 ?? 0, createdAt: row["created_at"].string ?? "",
+            completionTokens: row["completion_tokens"].int64 ?? 0, cost: row["cost"].double ?? 0,
+            budget: BudgetSettings(targetKept: row["budget_kept"].int, maxTokens: row["budget_tokens"].int, maxCost: row["budget_cost"].double),
+            stopReason: row["stop_reason"].string, createdAt: row["created_at"].string ?? "",
             startedAt: row["started_at"].string, finishedAt: row["finished_at"].string,
             elapsedSeconds: row["elapsed"].double
         )
@@ -193,11 +200,32 @@ public struct RunRepository: Sendable {
     /// Marks the run completed when every shard has been queued and has an outcome.
     @discardableResult
     public func completeIfFinished(_ id: String) async throws -> Bool {
+        // A run stopped at its budget is finished once every shard it queued is stored.
         try await connection.execute("""
             UPDATE runs SET state = 'completed', finished_at = now(), updated_at = now()
-            WHERE id::text = $1 AND state IN ('running', 'paused') AND next_shard >= shard_count
-              AND (SELECT count(*) FROM run_shards WHERE run_id = runs.id) >= shard_count
+            WHERE id::text = $1 AND state IN ('running', 'paused')
+              AND (next_shard >= shard_count OR stop_reason IS NOT NULL)
+              AND (SELECT count(*) FROM run_shards WHERE run_id = runs.id) >= least(next_shard, shard_count)
             """, [id]) == 1
+    }
+
+    /// Marks the running runs of `namespace` that reached a `budget:` rule (first of
+    /// `target_kept`, `max_tokens`, `max_cost`), and returns (id, rule) of each just marked.
+    /// Only their totals in `runs` are read: one indexed statement per coordinator pass.
+    public func stopRunsAtBudget(namespace: String) async throws -> [(id: String, reason: String)] {
+        let rows = try await connection.query("""
+            UPDATE runs SET stop_reason = CASE
+                    WHEN budget_kept IS NOT NULL AND records_kept >= budget_kept THEN 'target_kept'
+                    WHEN budget_tokens IS NOT NULL AND prompt_tokens + completion_tokens >= budget_tokens THEN 'max_tokens'
+                    ELSE 'max_cost' END,
+                updated_at = now()
+            WHERE namespace = $1 AND state IN ('running', 'paused') AND stop_reason IS NULL
+              AND ((budget_kept IS NOT NULL AND records_kept >= budget_kept)
+                   OR (budget_tokens IS NOT NULL AND prompt_tokens + completion_tokens >= budget_tokens)
+                   OR (budget_cost IS NOT NULL AND cost >= budget_cost))
+            RETURNING id::text AS id, stop_reason
+            """, [namespace])
+        return rows.map { ($0["id"].string ?? "", $0["stop_reason"].string ?? "") }
     }
 
     /// Calls `body` with a run's records in (position, sample) order, a page at a time,

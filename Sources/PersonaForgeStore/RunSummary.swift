@@ -1,3 +1,5 @@
+public import PersonaForgeCore
+
 /// One row of `runs`, without the config payloads.
 public struct RunSummary: Sendable, Hashable {
     public var id: String
@@ -18,6 +20,12 @@ public struct RunSummary: Sendable, Hashable {
     public var duplicate: Int64
     public var promptTokens: Int64
     public var completionTokens: Int64
+    /// What the run's records cost at the endpoints' prices (0 without prices).
+    public var cost: Double = 0
+    /// The run's stopping rules.
+    public var budget: BudgetSettings = BudgetSettings()
+    /// The rule that stopped the run early (`target_kept`, `max_tokens`, `max_cost`), if one did.
+    public var stopReason: String?
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
@@ -26,4 +34,34 @@ public struct RunSummary: Sendable, Hashable {
 
     /// Records stored so far (each sample ends in exactly one status).
     public var accounted: Int64 { kept + filtered + failed + duplicate }
+}
+
+extension RunSummary {
+    /// Prompt + completion tokens per kept record; nil before a record is kept.
+    public var tokensPerKept: Double? {
+        kept > 0 ? Double(promptTokens + completionTokens) / Double(kept) : nil
+    }
+
+    /// Cost per kept record; nil without prices or kept records.
+    public var costPerKept: Double? {
+        kept > 0 && cost > 0 ? cost / Double(kept) : nil
+    }
+
+    /// One line per `budget:` rule: its limit, what the run used, and whether it stopped
+    /// the run, e.g. `target_kept 100: 104 kept — reached, no more shards queued`.
+    public var budgetLines: [String] {
+        func rule(_ name: String, _ limit: String, _ used: String) -> String {
+            "\(name) \(limit): \(used)" + (stopReason == name ? " — reached, no more shards queued" : "")
+        }
+        var lines: [String] = []
+        if let target = budget.targetKept { lines.append(rule("target_kept", String(target), "\(kept) kept")) }
+        if let tokens = budget.maxTokens { lines.append(rule("max_tokens", String(tokens), "\(promptTokens + completionTokens) used")) }
+        if let cost = budget.maxCost { lines.append(rule("max_cost", Self.money(cost), "\(Self.money(self.cost)) spent")) }
+        return lines
+    }
+
+    /// A cost with enough digits for fractions of a cent per record.
+    public static func money(_ value: Double) -> String {
+        value == 0 ? "0" : value >= 100 ? String(format: "%.2f", value) : value >= 0.01 ? String(format: "%.4f", value) : String(format: "%.3g", value)
+    }
 }

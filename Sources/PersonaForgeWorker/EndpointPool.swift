@@ -1,4 +1,8 @@
+import Foundation
+import PersonaForgeCore
 import PersonaForgeLLM
+import PersonaForgeQueue
+import PersonaForgeSupport
 
 /// The servers of one run (`model.endpoints`), as one worker sees them: which to send
 /// the next request to, and which are out.
@@ -23,6 +27,8 @@ actor EndpointPool {
         let name: String
         let weight: Double
         let limiter: FleetRateLimiter?
+        /// The endpoint's prices (only `promptPrice` and `completionPrice` are read), for a request's cost.
+        var pricing: ModelSettings.Endpoint?
         var inFlight = 0
         /// Exponentially weighted mean of successful requests' latency, in seconds.
         var latency: Double?
@@ -32,6 +38,8 @@ actor EndpointPool {
         var probing = false
         /// The round robin's running credit.
         var credit = 0.0
+        /// What happened since the last ``EndpointPool/drainHealth()``.
+        var health: EndpointHealth.Delta?
         var isFallback: Bool { weight == 0 }
     }
 
@@ -41,6 +49,7 @@ actor EndpointPool {
         let client: LLMClient
         let name: String
         let limiter: FleetRateLimiter?
+        let pricing: ModelSettings.Endpoint?
         let probe: Bool
     }
 
@@ -122,11 +131,15 @@ actor EndpointPool {
                 member.ejection = min(member.ejection * 2, Self.longestEjection)
                 member.ejectedUntil = clock() + member.ejection
                 metrics?.endpointEjected(member.name)
+                member.health = member.health ?? EndpointHealth.Delta(endpoint: member.name)
+                member.health?.ejections += 1
             } else if member.ejectedUntil == nil, member.consecutiveFailures >= Self.failuresToEject {
                 member.ejection = Self.firstEjection
                 member.ejectedUntil = clock() + member.ejection
                 metrics?.endpointEjected(member.name)
                 metrics?.endpointUp(member.name, false)
+                member.health = member.health ?? EndpointHealth.Delta(endpoint: member.name)
+                member.health?.ejections += 1
             }
             // (A request sent to an endpoint already out, because every endpoint was, changes nothing.)
         case .other:
@@ -137,6 +150,33 @@ actor EndpointPool {
             }
         }
         members[lease.index] = member
+    }
+
+    /// Counts one request's result for the endpoint's health in `status`: `ok`, or the failure class.
+    func count(_ lease: Lease, result: String, error: String? = nil) {
+        var delta = members[lease.index].health ?? EndpointHealth.Delta(endpoint: members[lease.index].name)
+        switch result {
+        case "ok": delta.ok += 1
+        case "llm_rate_limited": delta.rateLimited += 1
+        default:
+            delta.errors += 1
+            delta.lastError = error.map { "\(result): \($0)" } ?? result
+        }
+        members[lease.index].health = delta
+    }
+
+    /// Every endpoint's delta since the last call (with whether it is out now, and
+    /// until when in wall-clock time), for ``EndpointHealth/commands(_:run:worker:layout:nowMilliseconds:)``.
+    func drainHealth(wallClockMilliseconds: Int64) -> [EndpointHealth.Delta] {
+        let now = clock()
+        return members.indices.map { index in
+            var delta = members[index].health ?? EndpointHealth.Delta(endpoint: members[index].name)
+            members[index].health = nil
+            if let until = members[index].ejectedUntil {
+                delta.outUntilMilliseconds = wallClockMilliseconds + max(0, (until - now).wholeMilliseconds) + (until <= now ? 1_000 : 0)
+            }
+            return delta
+        }
     }
 
     /// Whether `error` says the endpoint is broken (rather than busy or the request bad).
@@ -162,7 +202,7 @@ actor EndpointPool {
     private func take(_ index: Int, probe: Bool) -> Lease {
         members[index].inFlight += 1
         let member = members[index]
-        return Lease(index: index, client: member.client, name: member.name, limiter: member.limiter, probe: probe)
+        return Lease(index: index, client: member.client, name: member.name, limiter: member.limiter, pricing: member.pricing, probe: probe)
     }
 
     /// Smooth weighted round robin: every candidate gains its effective weight, the

@@ -38,6 +38,8 @@ struct LLMCaller: Sendable {
         var attempts: Int
         /// The model name of the endpoint that answered.
         var model: String
+        /// What the call cost at that endpoint's prices (nil: it has none).
+        var cost: Double?
     }
 
     /// `request` through the run's API: `/chat/completions`, or `/completions` with the
@@ -80,19 +82,22 @@ struct LLMCaller: Sendable {
                 await pool.finished(lease, .success(elapsed))
                 metrics.requestFinished(result: "ok", status: nil)
                 metrics.endpointRequest(lease.name, result: "ok")
+                await pool.count(lease, result: "ok")
                 metrics.promptTokens.increment(by: completion.promptTokens ?? 0)
                 metrics.completionTokens.increment(by: completion.completionTokens ?? 0)
                 if let limiter = lease.limiter, let prompt = completion.promptTokens {
                     await limiter.settle(estimated: estimate, actual: prompt + (completion.completionTokens ?? 0))
                 }
                 await gate.release(.success)
-                return .success(Success(completion: completion, attempts: attempt, model: sent.model))
+                let cost = lease.pricing?.cost(promptTokens: completion.promptTokens ?? 0, completionTokens: completion.completionTokens ?? 0)
+                return .success(Success(completion: completion, attempts: attempt, model: sent.model, cost: cost))
             case .failure(let error):
                 let overloaded = error.code == .rateLimited || error.status == 503
                 let endpointFailure = EndpointPool.isEndpointFailure(error)
                 await pool.finished(lease, endpointFailure ? .endpointFailure : .other)
                 metrics.requestFinished(result: Self.classify(error).rawValue, status: error.status)
                 metrics.endpointRequest(lease.name, result: Self.classify(error).rawValue)
+                await pool.count(lease, result: Self.classify(error).rawValue, error: error.message)
                 if overloaded, let limiter = lease.limiter { await limiter.overloaded() }
                 await gate.release(overloaded ? .overload : .other)
                 if error.transport?.code == .cancelled || Task.isCancelled {

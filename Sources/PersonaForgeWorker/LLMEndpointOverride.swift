@@ -1,5 +1,5 @@
 import Foundation
-import PersonaForgeCore
+public import PersonaForgeCore
 public import PersonaForgeLLM
 
 /// What the worker's flags/environment say about the LLM endpoint: set parts override
@@ -33,12 +33,13 @@ public struct LLMEndpointOverride: Sendable {
     /// this override names a base URL, that one server instead of them all (the
     /// worker's `--llm-base-url` points every run at a server of its own choosing).
     /// An override model or key applies to every endpoint.
-    func pool(for model: ModelSettings) -> [(endpoint: LLMEndpoint, settings: ModelSettings.Endpoint)] {
+    public func pool(for model: ModelSettings) -> [(endpoint: LLMEndpoint, settings: ModelSettings.Endpoint)] {
         var members = model.pool
         if let baseURL {
             members = [ModelSettings.Endpoint(
                 baseURL: baseURL, apiKeyEnvironmentVariable: model.apiKeyEnvironmentVariable,
-                requestsPerMinute: model.requestsPerMinute, tokensPerMinute: model.tokensPerMinute
+                requestsPerMinute: model.requestsPerMinute, tokensPerMinute: model.tokensPerMinute,
+                promptPrice: model.promptPrice, completionPrice: model.completionPrice
             )]
         }
         return members.map { member in

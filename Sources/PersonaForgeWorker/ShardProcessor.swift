@@ -46,6 +46,7 @@ struct ShardProcessor: Sendable {
         var sampling: [String: Double] = ["temperature": config.model.temperature, "top_p": config.model.topP, "seed": Double(seed & 0xFFFF_FFFF)]
         // The model of the endpoint that answered last (endpoints of a pool may name theirs differently).
         var model = config.model.name
+        var cost: Double?
 
         func record(_ status: GeneratedRecord.Status, reason: String?, detail: String?, finishReason: String?) -> GeneratedRecord {
             let text = steps.last?.text ?? ""
@@ -59,7 +60,7 @@ struct ShardProcessor: Sendable {
                 condition: named, promptHash: String(XXHash64.hash(promptText), radix: 16), text: text, steps: steps,
                 model: model, sampling: sampling, finishReason: finishReason, promptTokens: promptTokens,
                 completionTokens: completionTokens, status: status, reason: reason, detail: detail, signature: signature,
-                latencyMilliseconds: Int((clock.now - started).wholeMilliseconds)
+                latencyMilliseconds: Int((clock.now - started).wholeMilliseconds), cost: cost
             )
         }
 
@@ -83,6 +84,7 @@ struct ShardProcessor: Sendable {
             case .success(let success):
                 let completion = success.completion
                 model = success.model
+                if let callCost = success.cost { cost = (cost ?? 0) + callCost }
                 promptTokens += completion.promptTokens ?? 0
                 completionTokens += completion.completionTokens ?? 0
                 guard let choice = completion.choices.first else {

@@ -1,3 +1,4 @@
+import Foundation
 public import CoreMetrics
 public import Logging
 import PersonaForgeCore
@@ -145,6 +146,7 @@ public struct Worker: Sendable {
                         heartbeat.beat()
                         metrics.concurrencyLimit.record(await gate.limit)
                         try await redis.send("XCLAIM", layout.shards, layout.workersGroup, settings.name, 0, entry.id, "JUSTID")
+                        await publishEndpointHealth(runID: shard.runID)
                     }
                 }
                 group.addTask {
@@ -172,6 +174,7 @@ public struct Worker: Sendable {
         }
         let batch = ResultBatch(shard: shard, worker: settings.name, attempt: attempt, records: records)
         try await push(batch, of: entry, shutdown: shutdown)
+        await publishEndpointHealth(runID: shard.runID)
         let kept = records.count { $0.status == .kept }
         let limit = await gate.limit
         metrics.shardFinished("done")
@@ -197,7 +200,8 @@ public struct Worker: Sendable {
                 requestsPerMinute: member.requestsPerMinute, tokensPerMinute: member.tokensPerMinute, logger: logger
             ) : nil
             return EndpointPool.Member(
-                client: LLMClient(endpoint: endpoint, http: http, timeout: timeout), name: member.name, weight: member.weight, limiter: limiter
+                client: LLMClient(endpoint: endpoint, http: http, timeout: timeout), name: member.name, weight: member.weight, limiter: limiter,
+                pricing: member
             )
         }
         let pool = EndpointPool(members: members, metrics: metrics)
@@ -205,6 +209,25 @@ public struct Worker: Sendable {
             if let raced = pools[run.id] { return raced }
             pools[run.id] = pool
             return pool
+        }
+    }
+
+    /// Adds what this worker saw of the run's endpoints since its last report to Redis
+    /// (``EndpointHealth``, for `status`). Best effort: a failure is logged and the
+    /// counts of that report are lost, never the shard.
+    func publishEndpointHealth(runID: String) async {
+        guard let pool = pools.withLock({ $0[runID] }) else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let commands = EndpointHealth.commands(
+            await pool.drainHealth(wallClockMilliseconds: now), run: runID, worker: settings.name, layout: layout, nowMilliseconds: now
+        )
+        do {
+            let replies = try await limiterRedis.pipeline(commands)
+            if let failure = replies.first(where: { if case .error = $0 { true } else { false } }) {
+                logger.debug("endpoint health not recorded", metadata: ["error": "\(failure)"])
+            }
+        } catch {
+            logger.debug("endpoint health not recorded", metadata: ["error": "\(error)"])
         }
     }
 

@@ -56,6 +56,42 @@ import Testing
         #expect(result.standardOutput.contains("deploy/local/stack.sh up llm"))
     }
 
+    @Test func doctorChecksEveryEndpointOfARunConfig() async throws {
+        let local = ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_BASE_URL"] ?? "http://127.0.0.1:8088/v1"
+        let model = ProcessInfo.processInfo.environment["PERSONAFORGE_LLM_MODEL"] ?? "smollm2-135m-instruct"
+        let dead = try Loopback.freePort()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pf-doctor-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            name: pool
+            axes:
+              - name: persona
+                source: {values: [a]}
+            model:
+              name: \(model)
+              requests_per_minute: 600
+              endpoints:
+                - {base_url: "\(local)", name: local, weight: 2}
+                - {base_url: "http://127.0.0.1:\(dead)/v1", name: gone, weight: 0, api_key_env: PF_DOCTOR_TEST_UNSET_KEY}
+            steps:
+              - name: s
+                user: "{{persona}}"
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        // The flags' endpoint is not what is checked: the config's are.
+        let result = try await CLI.run(["doctor", "--only", "llm", "--no-completion", "--config", path], environment: [
+            "PERSONAFORGE_LLM_BASE_URL": "http://127.0.0.1:1/v1",
+        ])
+        #expect(result.status == 1, "\(result.output)")
+        let out = result.standardOutput
+        #expect(out.contains("local: \(local), model \(model), weight 2, 600 requests/min"), "\(out)")
+        #expect(out.contains("reachable; serves"), "\(out)")
+        #expect(out.contains("gone: http://127.0.0.1:\(dead)/v1, model \(model), fallback, 600 requests/min"), "\(out)")
+        #expect(out.contains("no key: PF_DOCTOR_TEST_UNSET_KEY is not set here"), "\(out)")
+        #expect(out.contains("cannot connect"), "\(out)")
+        #expect(!out.contains("127.0.0.1:1/v1"), "\(out)")
+        #expect(out.contains("1 check failed"), "\(out)")
+    }
+
     @Test func versionNamesTheLinkedLibraries() async throws {
         let result = try await CLI.run(["version"])
         #expect(result.status == 0)

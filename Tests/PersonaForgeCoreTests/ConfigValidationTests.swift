@@ -481,6 +481,31 @@ struct ConfigValidationTests {
             code: .invalidValue, line: 7, message: "'tokens_per_minute' must be between 1.0 and"
         ),
         BrokenConfig(
+            label: "an empty budget",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nbudget: {}\n\(validSteps)",
+            code: .invalidValue, line: 5, message: "budget: give at least one of target_kept, max_tokens, max_cost"
+        ),
+        BrokenConfig(
+            label: "a max_cost without prices",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nbudget:\n  max_cost: 10\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "budget: max_cost needs prices"
+        ),
+        BrokenConfig(
+            label: "a zero target_kept",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nbudget:\n  target_kept: 0\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "budget: 'target_kept' must be at least 1, got 0"
+        ),
+        BrokenConfig(
+            label: "a budget with an unknown rule",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nbudget:\n  max_dollars: 3\n\(validSteps)",
+            code: .unknownKey, line: 6, message: "unknown key 'max_dollars' in budget"
+        ),
+        BrokenConfig(
+            label: "a negative price",
+            yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  price_per_million_prompt_tokens: -1\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "'price_per_million_prompt_tokens' must be between 0.0 and"
+        ),
+        BrokenConfig(
             label: "NUL in an inline value",
             yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [ok, \"a\\0b\"]}\n\(validSteps)",
             code: .notText, line: 4, message: "axis 'persona': a value contains a NUL character"

@@ -1,6 +1,7 @@
 import Foundation
-import PersonaForgeCore
 import Testing
+
+@testable import PersonaForgeCore
 
 @Suite struct ResultBatchCodecTests {
     static func sampleBatch() -> ResultBatch {
@@ -15,7 +16,7 @@ import Testing
             ],
             model: "smollm2", sampling: ["temperature": 0.7, "top_p": 1, "seed": 1.8446744073709552e19, "max_tokens": 256],
             finishReason: "stop", promptTokens: 17, completionTokens: 99, status: .kept, reason: nil, detail: nil,
-            signature: (0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37) }, latencyMilliseconds: 0)
+            signature: (0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37) }, latencyMilliseconds: 0, cost: 0.000_123_4)
         let failed = GeneratedRecord(
             samplePosition: 0, conditionPosition: 0, sampleIndex: 0, condition: [], promptHash: "", text: "", steps: [],
             model: "", sampling: [:], finishReason: nil, promptTokens: 0, completionTokens: 0, status: .failed,
@@ -41,6 +42,18 @@ import Testing
         // Much smaller than the JSON form: a signature is 512 raw bytes, not 512 numbers.
         let json = try JSONEncoder().encode(batch)
         #expect(bytes.count * 2 < json.count)
+    }
+
+    @Test func aVersionOneBatchFromAnOlderWorkerDecodesWithoutCosts() throws {
+        let batch = Self.sampleBatch()
+        let old = ResultBatchCodec.encode(batch, version: 1)
+        #expect(Array(old.prefix(4)) == Array("PFB".utf8) + [1])
+        #expect(Array(ResultBatchCodec.encode(batch).prefix(4)) == Array("PFB".utf8) + [2])
+        var withoutCosts = batch
+        for index in withoutCosts.records.indices { withoutCosts.records[index].cost = nil }
+        #expect(try ResultBatchCodec.decode(old) == withoutCosts)
+        // Each record's cost is one flag byte, and 8 more where there is one (kept and duplicate here).
+        #expect(ResultBatchCodec.encode(batch).count == old.count + batch.records.count + 2 * 8)
     }
 
     @Test func anEmptyBatchRoundTrips() throws {

@@ -19,19 +19,26 @@ import Testing
         return try JSONDecoder().decode([String: EndpointStats].self, from: Data(answer.body.utf8))
     }
 
+    /// No worker-wide base URL or model (deploy/local/env.sh exports both): each run's endpoints decide.
+    static let runsOwnEndpoints = ["PERSONAFORGE_LLM_BASE_URL": "", "PERSONAFORGE_LLM_MODEL": ""]
+
     static func url(_ harness: PipelineHarness, _ mode: String) throws -> String {
         "\(try #require(harness.fixture).baseURL)/fault/\(mode)/v1"
     }
 
     /// Coordinator, reducer and `workers` worker processes (concurrency 4 each) until the run completes.
     @discardableResult
-    static func runToCompletion(_ harness: PipelineHarness, _ config: String, workers: Int, environment: [String: String] = [:]) async throws -> (id: String, counts: PipelineHarness.Counts) {
+    static func runToCompletion(
+        _ harness: PipelineHarness, _ config: String, workers: Int, environment: [String: String] = [:], keepRunning: Bool = false
+    ) async throws -> (id: String, counts: PipelineHarness.Counts) {
         let runID = try await harness.submit(config)
         try harness.start(["coordinator"])
         try harness.start(["reducer"])
         for _ in 0..<workers { try harness.start(["worker", "--concurrency", "4"], environment: environment) }
         let counts = try await harness.waitFor(runID, timeout: .seconds(180)) { $0.state == "completed" }
-        for process in harness.processes where process.isRunning { process.terminate(signal: SIGKILL) }
+        if !keepRunning {
+            for process in harness.processes where process.isRunning { process.terminate(signal: SIGKILL) }
+        }
         return (runID, counts)
     }
 
@@ -66,8 +73,7 @@ import Testing
             "  - {base_url: \"\(try Self.url(harness, "ok-a"))\", weight: 3, name: a}",
             "  - {base_url: \"\(try Self.url(harness, "ok-b"))\", weight: 1, name: b, model: other-model}",
         ])
-        // No worker-wide base URL: the run's endpoints decide.
-        let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1, environment: ["PERSONAFORGE_LLM_BASE_URL": ""])
+        let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1, environment: Self.runsOwnEndpoints)
         #expect(counts.kept == 200, "\(counts)")
         let stats = try await Self.stats(harness)
         let (a, b) = (stats["ok-a"]?.calls ?? 0, stats["ok-b"]?.calls ?? 0)
@@ -89,7 +95,7 @@ import Testing
             "  - {base_url: \"\(try Self.url(harness, "500-x"))\", name: broken}",
             "  - {base_url: \"\(try Self.url(harness, "ok-c"))\", name: healthy}",
         ])
-        let counts = try await Self.runToCompletion(harness, config, workers: 1, environment: ["PERSONAFORGE_LLM_BASE_URL": ""]).counts
+        let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1, environment: Self.runsOwnEndpoints, keepRunning: true)
         // Every request that met the broken endpoint was sent again at once to the healthy one.
         #expect(counts.kept == 200 && counts.failed == 0, "\(counts)")
         let stats = try await Self.stats(harness)
@@ -99,6 +105,20 @@ import Testing
         print("measured: a pool of one 500 endpoint and one healthy: \(stats)")
         #expect(broken >= 3 && broken <= 25, "\(stats)")
         #expect(stats["ok-c"]?.calls == 200, "\(stats)")
+
+        // `status` shows what the worker saw of each endpoint (it reports after every shard).
+        var output = ""
+        for _ in 0..<40 {
+            output = try await harness.run(["status", runID]).output
+            if output.contains("healthy  in   ok 200") { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(output.contains("healthy  in   ok 200  errors 0  429/503 0  taken out 0×"), "\(output)")
+        print("measured: status of a pool with a 500 endpoint:\n" + output.split(separator: "\n").filter { $0.contains("broken") || $0.contains("healthy") }.joined(separator: "\n"))
+        let brokenLine = output.split(separator: "\n").first { $0.contains("broken ") }.map(String.init) ?? ""
+        #expect(brokenLine.contains("ok 0  errors \(broken)  429/503 0"), "\(brokenLine)")
+        #expect(brokenLine.contains("taken out ") && !brokenLine.contains("taken out 0×"), "\(brokenLine)")
+        #expect(brokenLine.contains("last error: llm_server_error: "), "\(brokenLine)")
     }
 
     @Test func aFallbackEndpointServesOnlyWhileThePrimaryIsOut() async throws {
@@ -108,7 +128,7 @@ import Testing
             "  - {base_url: \"\(try Self.url(harness, "ok-p"))\", name: primary}",
             "  - {base_url: \"\(try Self.url(harness, "ok-f1"))\", name: fallback, weight: 0}",
         ])
-        #expect(try await Self.runToCompletion(harness, healthy, workers: 1, environment: ["PERSONAFORGE_LLM_BASE_URL": ""]).counts.kept == 60)
+        #expect(try await Self.runToCompletion(harness, healthy, workers: 1, environment: Self.runsOwnEndpoints).counts.kept == 60)
         var stats = try await Self.stats(harness)
         #expect(stats["ok-p"]?.calls == 60 && stats["ok-f1"] == nil, "\(stats)")
 
@@ -117,7 +137,7 @@ import Testing
             "  - {base_url: \"\(try Self.url(harness, "500-p"))\", name: primary}",
             "  - {base_url: \"\(try Self.url(harness, "ok-f2"))\", name: fallback, weight: 0}",
         ])
-        let counts = try await Self.runToCompletion(harness, down, workers: 1, environment: ["PERSONAFORGE_LLM_BASE_URL": ""]).counts
+        let counts = try await Self.runToCompletion(harness, down, workers: 1, environment: Self.runsOwnEndpoints).counts
         #expect(counts.kept == 60 && counts.failed == 0, "\(counts)")
         stats = try await Self.stats(harness)
         #expect(stats["ok-f2"]?.calls == 60, "\(stats)")

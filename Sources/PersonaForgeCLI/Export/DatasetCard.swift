@@ -125,7 +125,7 @@ struct DatasetCard {
             ("run_id, position, sample, sample_position", "the record's deterministic key and its place in the run's sampling order"),
             ("model, sampling, finish_reason, prompt_tokens, completion_tokens, prompt_hash, judge_score", "generation provenance"),
             ("duplicate_of_run_id, duplicate_of_position, duplicate_of_sample", "for duplicates, the kept record it repeats"),
-            ("worker, attempt, latency_ms, created_at", "processing provenance"),
+            ("worker, attempt, latency_ms, cost, created_at", "processing provenance (cost: at the endpoints' prices, null without)"),
         ]
         lines += fields.map { "- `\($0.0)`: \($0.1)" }
         lines.append("")
@@ -146,7 +146,13 @@ struct DatasetCard {
         lines.append(row("duplicate", run.duplicate))
         lines.append("| exported | \(exported) | |")
         lines.append("")
-        lines.append("Run state `\(run.state.rawValue)`; tokens: \(run.promptTokens) prompt, \(run.completionTokens) completion.")
+        lines.append("Run state `\(run.state.rawValue)`; tokens: \(run.promptTokens) prompt, \(run.completionTokens) completion"
+            + (run.tokensPerKept.map { " (\(String(format: "%.1f", $0)) per kept record)" } ?? "")
+            + (run.cost > 0 ? "; cost \(RunSummary.money(run.cost))" + (run.costPerKept.map { " (\(RunSummary.money($0)) per kept record)" } ?? "") : "") + ".")
+        if !run.budgetLines.isEmpty {
+            lines.append("")
+            lines.append("Budget: " + run.budgetLines.map { Self.inline($0) }.joined(separator: "; ") + ".")
+        }
         if !report.rejectReasons.isEmpty {
             lines.append("")
             lines.append("| status | reason | records |")

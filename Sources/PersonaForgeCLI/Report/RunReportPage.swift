@@ -85,7 +85,8 @@ enum RunReportPage {
                  "prompt \(SVGFormat.count(run.promptTokens)) · completion \(SVGFormat.count(run.completionTokens))"),
             card("shards", "\(SVGFormat.count(run.shardsDone + run.shardsDead))/\(SVGFormat.count(run.shardCount))",
                  run.shardsDead > 0 ? "\(run.shardsDead) dead-lettered" : "none dead-lettered"),
-        ]
+        ] + (run.cost > 0 ? [card("cost", RunSummary.money(run.cost), run.costPerKept.map { "\(RunSummary.money($0)) per kept record" } ?? "")] : [])
+          + run.budgetLines.map { card("budget", $0.split(separator: ":").first.map(String.init) ?? "", $0) }
         return "<section id=\"summary\" class=\"cards\">" + cards.joined() + "</section>"
     }
 

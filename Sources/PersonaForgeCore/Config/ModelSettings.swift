@@ -45,6 +45,10 @@ public struct ModelSettings: Sendable, Hashable {
     public var tokensPerMinute: Double?
     /// Several servers for this run (`endpoints:`); empty: the one ``baseURL``.
     public var endpoints: [Endpoint]
+    /// Price per million prompt / completion tokens (`price_per_million_prompt_tokens`,
+    /// `price_per_million_completion_tokens`), in any currency; an endpoint's own wins.
+    public var promptPrice: Double?
+    public var completionPrice: Double?
 
     /// One server of a pool (`model.endpoints[]`).
     public struct Endpoint: Sendable, Hashable {
@@ -61,11 +65,17 @@ public struct ModelSettings: Sendable, Hashable {
         public var apiKeyEnvironmentVariable: String?
         public var requestsPerMinute: Double?
         public var tokensPerMinute: Double?
+        /// Price per million prompt / completion tokens on this server.
+        public var promptPrice: Double?
+        public var completionPrice: Double?
 
         public init(
             baseURL: String, weight: Double = 1, name: String? = nil, model: String? = nil,
-            apiKeyEnvironmentVariable: String? = nil, requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil
+            apiKeyEnvironmentVariable: String? = nil, requestsPerMinute: Double? = nil, tokensPerMinute: Double? = nil,
+            promptPrice: Double? = nil, completionPrice: Double? = nil
         ) {
+            self.promptPrice = promptPrice
+            self.completionPrice = completionPrice
             self.baseURL = baseURL
             self.weight = weight
             self.name = name ?? Self.defaultName(of: baseURL)
@@ -73,6 +83,12 @@ public struct ModelSettings: Sendable, Hashable {
             self.apiKeyEnvironmentVariable = apiKeyEnvironmentVariable
             self.requestsPerMinute = requestsPerMinute
             self.tokensPerMinute = tokensPerMinute
+        }
+
+        /// What a call cost at this endpoint's prices; nil when it has none.
+        public func cost(promptTokens: Int, completionTokens: Int) -> Double? {
+            guard promptPrice != nil || completionPrice != nil else { return nil }
+            return (Double(promptTokens) * (promptPrice ?? 0) + Double(completionTokens) * (completionPrice ?? 0)) / 1_000_000
         }
 
         /// `host:port` of a base URL (the URL itself if it has no host).
@@ -88,13 +104,18 @@ public struct ModelSettings: Sendable, Hashable {
     public var pool: [Endpoint] {
         guard !endpoints.isEmpty else {
             return [Endpoint(baseURL: baseURL, apiKeyEnvironmentVariable: apiKeyEnvironmentVariable,
-                             requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute)]
+                             requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
+                             promptPrice: promptPrice, completionPrice: completionPrice)]
         }
         return endpoints.map { endpoint in
             var endpoint = endpoint
             endpoint.requestsPerMinute = endpoint.requestsPerMinute ?? requestsPerMinute
             endpoint.tokensPerMinute = endpoint.tokensPerMinute ?? tokensPerMinute
             endpoint.apiKeyEnvironmentVariable = endpoint.apiKeyEnvironmentVariable ?? apiKeyEnvironmentVariable
+            if endpoint.promptPrice == nil, endpoint.completionPrice == nil {
+                endpoint.promptPrice = promptPrice
+                endpoint.completionPrice = completionPrice
+            }
             return endpoint
         }
     }

@@ -26,6 +26,8 @@ public struct RunConfig: Sendable, Hashable {
     public var filters: FilterSettings
     /// Global near-duplicate removal.
     public var dedup: DedupSettings
+    /// Stopping rules: target kept records, token and cost budgets.
+    public var budget: BudgetSettings
     /// The path of the config file (for messages).
     public var file: String
     /// Line of each top-level key in the config file (for messages).
@@ -45,6 +47,7 @@ public struct RunConfig: Sendable, Hashable {
         steps: [StepConfig],
         filters: FilterSettings = FilterSettings(),
         dedup: DedupSettings = DedupSettings(),
+        budget: BudgetSettings = BudgetSettings(),
         file: String = "run.yaml",
         lines: [String: Int] = [:]
     ) {
@@ -60,6 +63,7 @@ public struct RunConfig: Sendable, Hashable {
         self.steps = steps
         self.filters = filters
         self.dedup = dedup
+        self.budget = budget
         self.file = file
         self.lines = lines
     }

@@ -14,7 +14,7 @@ public struct RunConfigParser: Sendable {
 
     static let topLevelKeys = [
         "name", "description", "seed", "samples_per_condition", "limit", "shard_size",
-        "axes", "model", "demonstrations", "steps", "filters", "dedup",
+        "axes", "model", "demonstrations", "steps", "filters", "dedup", "budget",
     ]
     static let reservedNames: Set<String> = ["steps", "demos", "sample_index"]
 
@@ -92,6 +92,7 @@ public struct RunConfigParser: Sendable {
         let steps = top["steps"].map { parseSteps($0, reader: &reader) } ?? []
         let filters = top["filters"].map { parseFilters($0, reader: &reader) } ?? FilterSettings()
         let dedup = top["dedup"].map { parseDedup($0, reader: &reader) } ?? DedupSettings()
+        let budget = top["budget"].map { parseBudget($0, model: model, line: top.line(of: "budget"), reader: &reader) } ?? BudgetSettings()
 
         let config = RunConfig(
             name: name,
@@ -106,6 +107,7 @@ public struct RunConfigParser: Sendable {
             steps: steps,
             filters: filters,
             dedup: dedup,
+            budget: budget,
             file: file,
             lines: lines
         )
@@ -259,7 +261,7 @@ public struct RunConfigParser: Sendable {
     private func parseModel(_ node: Node, reader: inout ConfigNodeReader) -> ModelSettings {
         let allowed = [
             "base_url", "name", "api", "api_key_env", "api_key_file", "temperature", "top_p", "max_tokens", "timeout_seconds",
-            "requests_per_minute", "tokens_per_minute", "endpoints",
+            "requests_per_minute", "tokens_per_minute", "endpoints", "price_per_million_prompt_tokens", "price_per_million_completion_tokens",
         ]
         guard let fields = reader.mapping(node, context: "model", allowed: allowed) else { return ModelSettings() }
         var model = ModelSettings()
@@ -271,6 +273,8 @@ public struct RunConfigParser: Sendable {
         model.apiKeyEnvironmentVariable = checkKeyVariable(reader.string(fields, "api_key_env"), context: "model", line: fields.line(of: "api_key_env"), reader: &reader)
         model.requestsPerMinute = reader.double(fields, "requests_per_minute", range: 0.1...1e9)
         model.tokensPerMinute = reader.double(fields, "tokens_per_minute", range: 1...1e12)
+        model.promptPrice = reader.double(fields, "price_per_million_prompt_tokens", range: 0...1e9)
+        model.completionPrice = reader.double(fields, "price_per_million_completion_tokens", range: 0...1e9)
         if let node = fields["endpoints"], !ConfigNodeReader.isNull(node) {
             model.endpoints = parseEndpoints(node, reader: &reader)
             if fields["base_url"] != nil {
@@ -286,6 +290,26 @@ public struct RunConfigParser: Sendable {
         model.maxTokens = reader.int(fields, "max_tokens", minimum: 1) ?? model.maxTokens
         model.timeoutSeconds = reader.double(fields, "timeout_seconds", range: 0.1...3600) ?? model.timeoutSeconds
         return model
+    }
+
+    /// `budget:`: at least one rule; `max_cost` only where every endpoint has a price.
+    private func parseBudget(_ node: Node, model: ModelSettings, line: Int, reader: inout ConfigNodeReader) -> BudgetSettings {
+        guard let fields = reader.mapping(node, context: "budget", allowed: ["target_kept", "max_tokens", "max_cost"]) else { return BudgetSettings() }
+        let budget = BudgetSettings(
+            targetKept: reader.int(fields, "target_kept", minimum: 1),
+            maxTokens: reader.int(fields, "max_tokens", minimum: 1),
+            maxCost: reader.double(fields, "max_cost", range: 1e-9...1e15)
+        )
+        if budget.isEmpty, fields.entries.isEmpty {
+            reader.report(.invalidValue, line: line, "budget: give at least one of target_kept, max_tokens, max_cost")
+        }
+        if budget.maxCost != nil {
+            let unpriced = model.pool.filter { $0.promptPrice == nil && $0.completionPrice == nil }.map(\.name)
+            if !unpriced.isEmpty {
+                reader.report(.invalidValue, line: fields.line(of: "max_cost"), "budget: max_cost needs prices: set model.price_per_million_prompt_tokens and price_per_million_completion_tokens (or each endpoint's); no price for \(unpriced.joined(separator: ", "))")
+            }
+        }
+        return budget
     }
 
     /// Whether `url` is an http(s) URL with a host and no credentials (reported if not).
@@ -317,7 +341,10 @@ public struct RunConfigParser: Sendable {
             reader.report(.wrongType, line: ConfigNodeReader.line(node), "model: endpoints must be a non-empty list, each item with a base_url")
             return []
         }
-        let allowed = ["base_url", "weight", "name", "model", "api_key_env", "requests_per_minute", "tokens_per_minute"]
+        let allowed = [
+            "base_url", "weight", "name", "model", "api_key_env", "requests_per_minute", "tokens_per_minute",
+            "price_per_million_prompt_tokens", "price_per_million_completion_tokens",
+        ]
         var endpoints: [ModelSettings.Endpoint] = []
         var firstLine: [String: Int] = [:]
         for (offset, item) in sequence.enumerated() {
@@ -331,7 +358,9 @@ public struct RunConfigParser: Sendable {
                 model: reader.string(fields, "model"),
                 apiKeyEnvironmentVariable: checkKeyVariable(reader.string(fields, "api_key_env"), context: context, line: fields.line(of: "api_key_env"), reader: &reader),
                 requestsPerMinute: reader.double(fields, "requests_per_minute", range: 0.1...1e9),
-                tokensPerMinute: reader.double(fields, "tokens_per_minute", range: 1...1e12)
+                tokensPerMinute: reader.double(fields, "tokens_per_minute", range: 1...1e12),
+                promptPrice: reader.double(fields, "price_per_million_prompt_tokens", range: 0...1e9),
+                completionPrice: reader.double(fields, "price_per_million_completion_tokens", range: 0...1e9)
             )
             let line = fields.line(of: "base_url")
             if let first = firstLine[endpoint.name] {

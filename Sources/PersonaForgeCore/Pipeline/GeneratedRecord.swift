@@ -58,13 +58,16 @@ public struct GeneratedRecord: Sendable, Hashable, Codable {
     /// MinHash signature bytes of `text` (kept records, when dedup is on).
     public var signature: [UInt8]?
     public var latencyMilliseconds: Int
+    /// What the record's LLM calls cost at the endpoints' prices; nil when they have none.
+    public var cost: Double?
 
     public init(
         samplePosition: Int, conditionPosition: Int, sampleIndex: Int, condition: [NamedAxisValue], promptHash: String,
         text: String, steps: [Step], model: String, sampling: [String: Double], finishReason: String?,
         promptTokens: Int, completionTokens: Int, status: Status, reason: String?, detail: String?,
-        signature: [UInt8]? = nil, latencyMilliseconds: Int
+        signature: [UInt8]? = nil, latencyMilliseconds: Int, cost: Double? = nil
     ) {
+        self.cost = cost
         self.samplePosition = samplePosition
         self.conditionPosition = conditionPosition
         self.sampleIndex = sampleIndex
@@ -96,6 +99,7 @@ public struct GeneratedRecord: Sendable, Hashable, Codable {
         case completionTokens = "completion_tokens"
         case status, reason, detail, signature
         case latencyMilliseconds = "latency_ms"
+        case cost
     }
 }
 

@@ -4,7 +4,7 @@
 /// reducer about half of its own (measured with `perf` in `personaforge-bench
 /// --end-to-end`): a signature alone is 128 numbers. This form is a flat byte string:
 ///
-///     "PFB" 0x01                      magic and version
+///     "PFB" 0x02                      magic and version (0x01: the same without cost)
 ///     shard: str run, int shard, int start, int count
 ///     str worker, int attempt, int record count, then per record:
 ///       int sample_position, int position, int sample
@@ -14,7 +14,7 @@
 ///       str model, int sampling count, (str key, f64 value)…
 ///       str? finish_reason, int prompt_tokens, int completion_tokens
 ///       byte status (0 kept, 1 filtered, 2 failed, 3 duplicate), str? reason, str? detail
-///       bytes? signature, int latency_ms
+///       bytes? signature, int latency_ms, f64? cost (version 2)
 ///
 /// `int` is a zigzag LEB128 varint, counts are plain LEB128, `str` and `bytes` a
 /// LEB128 length and the bytes
@@ -22,12 +22,20 @@
 /// `QueueCodec.decodeBatch` reads the JSON form too (first byte `{`), so batches pushed
 /// by workers of an older version are still stored after an upgrade.
 public enum ResultBatchCodec {
-    static let magic: [UInt8] = [0x50, 0x46, 0x42, 0x01]  // "PFB" 1
+    static let magic: [UInt8] = [0x50, 0x46, 0x42, 0x02]  // "PFB" 2
+    /// Version 1, before records carried their cost: still read, so batches that
+    /// workers of the previous version pushed are stored after an upgrade.
+    static let magicVersion1: [UInt8] = [0x50, 0x46, 0x42, 0x01]
 
     public static func encode(_ batch: ResultBatch) -> [UInt8] {
+        encode(batch, version: 2)
+    }
+
+    /// `version` 1 (no cost) only so that tests can make what older workers pushed.
+    static func encode(_ batch: ResultBatch, version: Int) -> [UInt8] {
         var writer = ByteWriter()
         writer.bytes.reserveCapacity(64 + batch.records.count * (1_200 + (batch.records.first?.text.utf8.count ?? 0) * 2))
-        writer.bytes.append(contentsOf: magic)
+        writer.bytes.append(contentsOf: version == 1 ? magicVersion1 : magic)
         writer.string(batch.shard.runID)
         writer.int(batch.shard.shard)
         writer.int(batch.shard.start)
@@ -80,17 +88,31 @@ public enum ResultBatchCodec {
                 writer.bytes.append(0)
             }
             writer.int(record.latencyMilliseconds)
+            if version == 1 { continue }
+            if let cost = record.cost {
+                writer.bytes.append(1)
+                writer.double(cost)
+            } else {
+                writer.bytes.append(0)
+            }
         }
         return writer.bytes
     }
 
     /// Whether `bytes` are in this form (rather than JSON).
     public static func isBinary(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= magic.count && Array(bytes.prefix(magic.count)) == magic
+        version(of: bytes) != nil
+    }
+
+    /// 2 or 1 for the binary forms, nil for anything else.
+    static func version(of bytes: [UInt8]) -> Int? {
+        guard bytes.count >= magic.count else { return nil }
+        let head = Array(bytes.prefix(magic.count))
+        return head == magic ? 2 : head == magicVersion1 ? 1 : nil
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ResultBatchCodecError) -> ResultBatch {
-        guard isBinary(bytes) else { throw ResultBatchCodecError("not a binary result batch (no PFB1 magic)") }
+        guard let version = version(of: bytes) else { throw ResultBatchCodecError("not a binary result batch (no PFB1 or PFB2 magic)") }
         var reader = ByteReader(bytes: bytes, offset: magic.count)
         let shard = ShardDescriptor(
             runID: try reader.string(), shard: try reader.int(), start: try reader.int(), count: try reader.int())
@@ -141,11 +163,14 @@ public enum ResultBatchCodec {
             if try reader.flag() {
                 signature = try reader.bytes(try reader.count(minimumBytesEach: 1))
             }
+            let latency = try reader.int()
+            var cost: Double?
+            if version >= 2, try reader.flag() { cost = try reader.double() }
             records.append(GeneratedRecord(
                 samplePosition: samplePosition, conditionPosition: conditionPosition, sampleIndex: sampleIndex,
                 condition: condition, promptHash: promptHash, text: text, steps: steps, model: model, sampling: sampling,
                 finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens, status: status,
-                reason: reason, detail: detail, signature: signature, latencyMilliseconds: try reader.int()))
+                reason: reason, detail: detail, signature: signature, latencyMilliseconds: latency, cost: cost))
         }
         guard reader.offset == bytes.count else {
             throw ResultBatchCodecError("\(bytes.count - reader.offset) bytes after the last record")
