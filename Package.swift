@@ -207,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PersonaForgeWorkerTests",
-            dependencies: ["PersonaForgeWorker", "PersonaForgeRedis", "PersonaForgeLLM", "PersonaForgeHTTP", "PersonaForgeTestSupport", "PersonaForgeSupport",
+            dependencies: ["PersonaForgeWorker", "PersonaForgeRedis", "PersonaForgeLLM", "PersonaForgeHTTP", "PersonaForgeTestSupport", "PersonaForgeSupport", "PersonaForgeCore",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

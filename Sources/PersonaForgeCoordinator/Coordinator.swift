@@ -177,7 +177,9 @@ public struct Coordinator: Sendable {
         let lengths = try await redis.pipeline([RedisCommand("XLEN", layout.shards), RedisCommand("XLEN", layout.results)])
         var depth = Int(lengths[0].integer ?? 0)
         report.results = Int(lengths[1].integer ?? 0)
-        var feedable = active.filter { ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount && !stopped.contains($0.id) }
+        var feedable = active.filter {
+            ($0.state == .running || $0.state == .pending) && $0.nextShard < $0.shardCount && !stopped.contains($0.id) && !Self.budgetCovered($0)
+        }
         report.resultsFull = report.results >= settings.resultsHighWaterMark
         if report.resultsFull { feedable = [] }  // reducers are behind: their backlog must not grow
         while depth < settings.highWaterMark && !feedable.isEmpty {
@@ -186,7 +188,9 @@ public struct Coordinator: Sendable {
             for var run in feedable {
                 let room = settings.highWaterMark - depth
                 if room <= 0 { break }
-                let batch = min(room, Int(run.shardCount - run.nextShard), max(1, settings.highWaterMark / max(1, feedable.count)))
+                // A run with a budget gets one shard per turn, so that its projection is checked before each.
+                let batch = run.budget.isEmpty
+                    ? min(room, Int(run.shardCount - run.nextShard), max(1, settings.highWaterMark / max(1, feedable.count))) : 1
                 var commands: [RedisCommand] = []
                 for shard in Int(run.nextShard)..<(Int(run.nextShard) + batch) {
                     commands.append(try enqueue(shard, of: run))
@@ -196,7 +200,7 @@ public struct Coordinator: Sendable {
                 try await runs.advanceCursor(run.id, to: Int(run.nextShard))
                 depth += batch
                 report.queued += batch
-                if run.nextShard < run.shardCount { next.append(run) }
+                if run.nextShard < run.shardCount && !Self.budgetCovered(run) { next.append(run) }
             }
             feedable = next
         }
@@ -209,6 +213,25 @@ public struct Coordinator: Sendable {
             }
         }
         return report
+    }
+
+    /// Whether the shards a run with a budget has queued but not stored are expected to
+    /// reach it, so that queueing more would only overshoot: the totals so far plus
+    /// the samples still on their way at the rates seen so far (kept per sample,
+    /// tokens and cost per sample). Until its first shard is stored a run with a
+    /// budget has one shard on its way at a time. Runs without a budget: never.
+    static func budgetCovered(_ run: RunSummary) -> Bool {
+        guard !run.budget.isEmpty else { return false }
+        // Shards queued and not yet stored (done or dead-lettered), at most a shard's samples each.
+        let pendingShards = max(0, run.nextShard - run.shardsDone - run.shardsDead)
+        let pending = Double(pendingShards * run.shardSize)
+        let done = Double(run.accounted)
+        guard done > 0 else { return pendingShards > 0 }
+        func projected(_ total: Double) -> Double { total + total / done * pending }
+        if let target = run.budget.targetKept, projected(Double(run.kept)) >= Double(target) { return true }
+        if let limit = run.budget.maxTokens, projected(Double(run.promptTokens + run.completionTokens)) >= Double(limit) { return true }
+        if let limit = run.budget.maxCost, projected(run.cost) >= limit { return true }
+        return false
     }
 
     /// `XADD` of shard `shard` of `run` to the shard stream.

@@ -173,12 +173,19 @@ public struct Reducer: Sendable {
         if let cached = plans.withLock({ $0[runID] }) { return cached }
         var plan: DedupPlan?
         if let stored = try await RunRepository(connection: writer.connection).stored(id: runID) {
-            let run = try stored.load()
-            if run.config.dedup.enabled {
-                plan = try DedupPlan(settings: run.config.dedup, runID: runID, runSeed: run.config.seed)
-            }
+            plan = try Self.dedupPlan(of: stored, runID: runID)
         }
         plans.withLock { $0[runID] = .some(plan) }
         return plan
+    }
+
+    /// The plan from a stored run's config, in a synchronous function: the loaded run
+    /// (a large value) never lives in an async frame. Holding it across the `await`
+    /// above crashed debug builds now and then (a bad pointer while copying the
+    /// RunConfig, 1 run in 3 to 8 of `personaforge run`; not seen with this shape).
+    static func dedupPlan(of stored: StoredRun, runID: String) throws -> DedupPlan? {
+        let run = try stored.load()
+        guard run.config.dedup.enabled else { return nil }
+        return try DedupPlan(settings: run.config.dedup, runID: runID, runSeed: run.config.seed)
     }
 }

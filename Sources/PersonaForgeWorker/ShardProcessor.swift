@@ -16,20 +16,124 @@ struct ShardProcessor: Sendable {
         let positions = Array(shard.samplePositions)
         let addresses = positions.map(run.plan.address(ofSample:))
         let conditions = try await run.space.conditions(at: addresses.map(\.conditionPosition))
-        return await withTaskGroup(of: GeneratedRecord.self) { group in
-            for (offset, position) in positions.enumerated() {
+        let groups = Self.requestGroups(addresses: addresses, limit: run.loaded.config.model.samplesPerRequest) { offset in
+            run.loaded.renderer.prompt(forStep: 0, condition: conditions[offset], address: addresses[offset], previousOutputs: [:])
+        }
+        return await withTaskGroup(of: [GeneratedRecord].self) { group in
+            for members in groups {
                 group.addTask {
-                    await generate(samplePosition: position, address: addresses[offset], condition: conditions[offset], run: run)
+                    guard members.count > 1 else {
+                        let offset = members[0]
+                        return [await generate(samplePosition: positions[offset], address: addresses[offset], condition: conditions[offset], run: run)]
+                    }
+                    return await generateSharing(members.map { (positions[$0], addresses[$0], conditions[$0]) }, run: run)
                 }
             }
             var records: [GeneratedRecord] = []
             records.reserveCapacity(positions.count)
-            for await record in group { records.append(record) }
+            for await batch in group { records += batch }
             return records.sorted { $0.samplePosition < $1.samplePosition }
         }
     }
 
-    func generate(samplePosition: Int, address: SampleAddress, condition: [String: AxisValue], run: PreparedRun) async -> GeneratedRecord {
+    /// The shard's samples (offsets) in groups that one request can serve with `n`:
+    /// consecutive samples of one condition whose first-step prompts are identical
+    /// (a template that uses `sample_index`, or demonstrations drawn per sample, keep
+    /// them apart), at most `limit` each. With `limit` 1, one group per sample.
+    static func requestGroups(addresses: [SampleAddress], limit: Int, firstPrompt: (Int) -> RenderedPrompt) -> [[Int]] {
+        guard limit > 1 else { return addresses.indices.map { [$0] } }
+        var groups: [[Int]] = []
+        var groupPrompt: RenderedPrompt?
+        for offset in addresses.indices {
+            let prompt = firstPrompt(offset)
+            if var last = groups.last, last.count < limit, addresses[last[0]].conditionPosition == addresses[offset].conditionPosition, prompt == groupPrompt {
+                last.append(offset)
+                groups[groups.count - 1] = last
+            } else {
+                groups.append([offset])
+                groupPrompt = prompt
+            }
+        }
+        return groups
+    }
+
+    /// A first step answered for a sample by a request it shared (``generateSharing(_:run:)``).
+    struct SharedAnswer {
+        var choice: ChatCompletion.Choice
+        var promptTokens: Int?
+        var completionTokens: Int?
+        var model: String
+        var cost: Double?
+        /// How many samples the request served.
+        var n: Int
+    }
+
+    /// Samples of one condition with one first-step prompt: one request with `n` = their
+    /// number for the first step (the seed is the first sample's), then each sample's
+    /// later steps on its own. The request's tokens and cost are split evenly among the
+    /// samples it served. A server that answers fewer choices than asked (one that
+    /// ignores `n`) leaves the rest to requests of their own, with their own seeds.
+    func generateSharing(_ samples: [(position: Int, address: SampleAddress, condition: [String: AxisValue])], run: PreparedRun) async -> [GeneratedRecord] {
+        let config = run.loaded.config
+        let first = samples[0]
+        let prompt = run.loaded.renderer.prompt(forStep: 0, condition: first.condition, address: first.address, previousOutputs: [:])
+        var request = Self.request(forStep: 0, prompt: prompt, run: run, sampleSeed: Self.sampleSeed(config.seed, first.position))
+        request.count = samples.count
+        let shared: [Result<SharedAnswer, LLMCaller.Failure>?]
+        switch await caller.generate(request, api: config.model.api) {
+        case .failure(let failure):
+            shared = samples.map { _ in .failure(failure) }
+        case .success(let success):
+            let choices = success.completion.choices.sorted { $0.index < $1.index }.prefix(samples.count)
+            let served = choices.count
+            func share(_ total: Int?, _ index: Int) -> Int? { total.map { $0 / max(1, served) + (index == 0 ? $0 % max(1, served) : 0) } }
+            shared = samples.indices.map { index in
+                guard index < served else { return nil }
+                return .success(SharedAnswer(
+                    choice: choices[choices.startIndex + index], promptTokens: share(success.completion.promptTokens, index),
+                    completionTokens: share(success.completion.completionTokens, index), model: success.model,
+                    cost: success.cost.map { $0 / Double(served) }, n: served
+                ))
+            }
+        }
+        return await withTaskGroup(of: GeneratedRecord.self) { group in
+            for (index, sample) in samples.enumerated() {
+                group.addTask {
+                    await generate(samplePosition: sample.position, address: sample.address, condition: sample.condition, run: run, first: shared[index])
+                }
+            }
+            var records: [GeneratedRecord] = []
+            for await record in group { records.append(record) }
+            return records
+        }
+    }
+
+    static func sampleSeed(_ runSeed: UInt64, _ samplePosition: Int) -> UInt64 {
+        PortableHash.combine(runSeed, UInt64(samplePosition))
+    }
+
+    /// The request of step `index` for a sample whose seed is `sampleSeed`.
+    static func request(forStep index: Int, prompt: RenderedPrompt, run: PreparedRun, sampleSeed: UInt64) -> ChatCompletionRequest {
+        let config = run.loaded.config
+        let step = run.loaded.renderer.steps[index]
+        var messages: [ChatMessage] = []
+        if let system = prompt.system, !system.isEmpty { messages.append(.system(system)) }
+        messages.append(.user(prompt.user))
+        return ChatCompletionRequest(
+            model: config.model.name, messages: messages, temperature: step.config.temperature ?? config.model.temperature,
+            topP: config.model.topP, maxTokens: step.config.maxTokens ?? config.model.maxTokens,
+            seed: PortableHash.combine(sampleSeed, UInt64(index)) & 0xFFFF_FFFF,
+            stop: step.config.stop.isEmpty ? nil : step.config.stop,
+            responseFormat: step.config.output == .json ? .jsonObject : nil
+        )
+    }
+
+    /// One sample through every step; `first`, when given, is its first step's answer
+    /// from a request it shared with other samples (nil: it makes its own).
+    func generate(
+        samplePosition: Int, address: SampleAddress, condition: [String: AxisValue], run: PreparedRun,
+        first: Result<SharedAnswer, LLMCaller.Failure>? = nil
+    ) async -> GeneratedRecord {
         let config = run.loaded.config
         let digits = run.space.indices(ofCondition: address.conditionPosition)
         let named = run.space.axes.enumerated().map { offset, axis in
@@ -42,7 +146,7 @@ struct ShardProcessor: Sendable {
         var promptText = ""
         var promptTokens = 0
         var completionTokens = 0
-        let seed = PortableHash.combine(config.seed, UInt64(samplePosition))
+        let seed = Self.sampleSeed(config.seed, samplePosition)
         var sampling: [String: Double] = ["temperature": config.model.temperature, "top_p": config.model.topP, "seed": Double(seed & 0xFFFF_FFFF)]
         // The model of the endpoint that answered last (endpoints of a pool may name theirs differently).
         var model = config.model.name
@@ -67,33 +171,39 @@ struct ShardProcessor: Sendable {
         for (index, step) in run.loaded.renderer.steps.enumerated() {
             let prompt = run.loaded.renderer.prompt(forStep: index, condition: condition, address: address, previousOutputs: outputs)
             promptText += (prompt.system ?? "") + "\u{1F}" + prompt.user + "\u{1E}"
-            var messages: [ChatMessage] = []
-            if let system = prompt.system, !system.isEmpty { messages.append(.system(system)) }
-            messages.append(.user(prompt.user))
-            let maxTokens = step.config.maxTokens ?? config.model.maxTokens
-            sampling["max_tokens"] = Double(maxTokens)
-            let request = ChatCompletionRequest(
-                model: model, messages: messages, temperature: step.config.temperature ?? config.model.temperature,
-                topP: config.model.topP, maxTokens: maxTokens, seed: PortableHash.combine(seed, UInt64(index)) & 0xFFFF_FFFF,
-                stop: step.config.stop.isEmpty ? nil : step.config.stop,
-                responseFormat: step.config.output == .json ? .jsonObject : nil
-            )
-            switch await caller.generate(request, api: config.model.api) {
+            let request = Self.request(forStep: index, prompt: prompt, run: run, sampleSeed: seed)
+            sampling["max_tokens"] = Double(request.maxTokens ?? config.model.maxTokens)
+            let answer: Result<SharedAnswer, LLMCaller.Failure>
+            if index == 0, let first {
+                answer = first
+                if case .success(let shared) = first { sampling["n"] = Double(shared.n) }
+            } else {
+                switch await caller.generate(request, api: config.model.api) {
+                case .failure(let failure):
+                    answer = .failure(failure)
+                case .success(let success):
+                    guard let choice = success.completion.choices.first else {
+                        return record(.failed, reason: FailureClass.llmInvalidResponse.rawValue, detail: "step '\(step.config.name)': no choices", finishReason: nil)
+                    }
+                    answer = .success(SharedAnswer(
+                        choice: choice, promptTokens: success.completion.promptTokens, completionTokens: success.completion.completionTokens,
+                        model: success.model, cost: success.cost, n: 1
+                    ))
+                }
+            }
+            switch answer {
             case .failure(let failure):
                 return record(.failed, reason: failure.failureClass.rawValue, detail: "step '\(step.config.name)' after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"): \(failure.message)", finishReason: nil)
             case .success(let success):
-                let completion = success.completion
+                let choice = success.choice
                 model = success.model
                 if let callCost = success.cost { cost = (cost ?? 0) + callCost }
-                promptTokens += completion.promptTokens ?? 0
-                completionTokens += completion.completionTokens ?? 0
-                guard let choice = completion.choices.first else {
-                    return record(.failed, reason: FailureClass.llmInvalidResponse.rawValue, detail: "step '\(step.config.name)': no choices", finishReason: nil)
-                }
+                promptTokens += success.promptTokens ?? 0
+                completionTokens += success.completionTokens ?? 0
                 let text = choice.content.trimmingWhitespace()
                 steps.append(GeneratedRecord.Step(
                     name: step.config.name, text: text, finishReason: choice.finishReason.name,
-                    promptTokens: completion.promptTokens, completionTokens: completion.completionTokens
+                    promptTokens: success.promptTokens, completionTokens: success.completionTokens
                 ))
                 // One curation path (docs/curation.md): filters, JSON extraction and schema.
                 guard let curator = run.curators[step.config.name] else {

@@ -506,6 +506,16 @@ struct ConfigValidationTests {
             code: .invalidValue, line: 6, message: "'price_per_million_prompt_tokens' must be between 0.0 and"
         ),
         BrokenConfig(
+            label: "n beyond samples_per_condition",
+            yaml: "name: t\nsamples_per_condition: 2\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  n: 4\n\(validSteps)",
+            code: .invalidValue, line: 6, message: "model: n 4 asks for more samples per request than samples_per_condition (2)"
+        ),
+        BrokenConfig(
+            label: "n beyond 128",
+            yaml: "name: t\nsamples_per_condition: 500\naxes:\n  - name: persona\n    source: {values: [a]}\nmodel:\n  n: 129\n\(validSteps)",
+            code: .invalidValue, line: 7, message: "model: n 129 is too large"
+        ),
+        BrokenConfig(
             label: "NUL in an inline value",
             yaml: "name: t\naxes:\n  - name: persona\n    source: {values: [ok, \"a\\0b\"]}\n\(validSteps)",
             code: .notText, line: 4, message: "axis 'persona': a value contains a NUL character"

@@ -121,6 +121,39 @@ import Testing
         #expect(brokenLine.contains("last error: llm_server_error: "), "\(brokenLine)")
     }
 
+    @Test func samplesOfOneConditionShareARequestWithN() async throws {
+        let harness = try PipelineHarness(llm: "ok")
+        // 10 personas × 4 samples, shards of 8 (two whole conditions each): one request per condition.
+        // (Dedup off: the fixture's four choices differ by a few words, near-duplicates.)
+        let shared = try harness.writeConfig(name: "n-shared", personas: 10, samples: 4, shardSize: 8, model: [
+            "n: 4", "endpoints:", "  - {base_url: \"\(try Self.url(harness, "ok-n"))\"}",
+        ], extra: "dedup:\n  enabled: false")
+        let (runID, counts) = try await Self.runToCompletion(harness, shared, workers: 1, environment: Self.runsOwnEndpoints)
+        #expect(counts.kept == 40 && counts.distinctKeys == 40, "\(counts)")
+        var stats = try await Self.stats(harness)
+        #expect(stats["ok-n"]?.calls == 10, "\(stats)")
+        let database = try await harness.database()
+        let row = try await database.query("""
+            SELECT count(DISTINCT text) AS texts, min((sampling->>'n')::int) AS n_min, max((sampling->>'n')::int) AS n_max,
+                   sum(prompt_tokens + completion_tokens) AS tokens,
+                   (SELECT prompt_tokens + completion_tokens FROM runs WHERE id = $1::uuid) AS run_tokens
+            FROM records WHERE run_id = $1::uuid
+            """, [runID])[0]
+        // Each sample got its own choice; the request's 10 tokens are split among its 4 samples.
+        #expect(row["texts"].int == 40 && row["n_min"].int == 4 && row["n_max"].int == 4, "\(row)")
+        #expect(row["tokens"].int == 100 && row["run_tokens"].int == 100, "\(row)")
+
+        // A server that answers one choice whatever n asks: the other three samples make requests of their own.
+        let single = try harness.writeConfig(name: "n-ignored", personas: 10, samples: 4, shardSize: 8, model: [
+            "n: 4", "endpoints:", "  - {base_url: \"\(try Self.url(harness, "one-n"))\"}",
+        ], extra: "dedup:\n  enabled: false")
+        let fallback = try await Self.runToCompletion(harness, single, workers: 1, environment: Self.runsOwnEndpoints).counts
+        #expect(fallback.kept == 40, "\(fallback)")
+        stats = try await Self.stats(harness)
+        #expect(stats["one-n"]?.calls == 40, "10 shared requests answered once, 30 on their own: \(stats)")
+        await database.close()
+    }
+
     @Test func aFallbackEndpointServesOnlyWhileThePrimaryIsOut() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let healthy = try harness.writeConfig(name: "primary-up", personas: 60, shardSize: 20, model: [

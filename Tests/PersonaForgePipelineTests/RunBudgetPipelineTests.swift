@@ -49,6 +49,7 @@ import Testing
     }
 
     static func checkStoppedEarly(_ run: Stopped, _ reason: String) {
+        print("measured: stopped by \(reason): kept \(run.kept), records \(run.records), tokens \(run.tokens), cost \(run.cost), shards \(run.nextShard) of \(run.shardCount)")
         #expect(run.state == "completed" && run.stopReason == reason, "\(run)")
         #expect(run.nextShard < run.shardCount, "it stopped queueing before the end: \(run)")
         // Completed means every shard it did queue is stored, each with its 5 records.
@@ -59,8 +60,9 @@ import Testing
         let harness = try PipelineHarness(llm: "ok")
         let (id, run) = try await Self.runWithBudget(harness, name: "target-kept", budget: "  target_kept: 10")
         Self.checkStoppedEarly(run, "target_kept")
-        // At least the target; beyond it at most what was queued or in flight when it was reached.
-        #expect(run.kept >= 10 && run.kept <= 10 + 5 * 6, "\(run)")
+        // At least the target; the coordinator queues only what the yield so far says is
+        // needed, so beyond it by at most a couple of shards (stale totals between passes).
+        #expect(run.kept >= 10 && run.kept <= 10 + 5 * 3, "\(run)")
         let status = try await harness.run(["status", id])
         #expect(status.output.contains("budget    target_kept 10: \(run.kept) kept — reached, no more shards queued"), "\(status.output)")
         #expect(status.output.contains("(10.0 per kept record)"), "7 + 3 tokens per record, all kept: \(status.output)")
@@ -70,7 +72,7 @@ import Testing
         let harness = try PipelineHarness(llm: "ok")
         let (_, run) = try await Self.runWithBudget(harness, name: "max-tokens", budget: "  max_tokens: 150")
         Self.checkStoppedEarly(run, "max_tokens")
-        #expect(run.tokens >= 150 && run.tokens == run.records * 10, "\(run)")
+        #expect(run.tokens >= 150 && run.tokens <= 150 + 10 * 5 * 3 && run.tokens == run.records * 10, "\(run)")
     }
 
     @Test func recordsCostTheirTokensAtTheEndpointsPricesAndACostBudgetStopsTheRun() async throws {

@@ -45,6 +45,9 @@ public struct ModelSettings: Sendable, Hashable {
     public var tokensPerMinute: Double?
     /// Several servers for this run (`endpoints:`); empty: the one ``baseURL``.
     public var endpoints: [Endpoint]
+    /// Samples asked for in one request (`n`, OpenAI's `n`): samples of one condition
+    /// with the same first-step prompt share a request; default 1.
+    public var samplesPerRequest: Int = 1
     /// Price per million prompt / completion tokens (`price_per_million_prompt_tokens`,
     /// `price_per_million_completion_tokens`), in any currency; an endpoint's own wins.
     public var promptPrice: Double?

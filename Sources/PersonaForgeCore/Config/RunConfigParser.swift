@@ -92,6 +92,9 @@ public struct RunConfigParser: Sendable {
         let steps = top["steps"].map { parseSteps($0, reader: &reader) } ?? []
         let filters = top["filters"].map { parseFilters($0, reader: &reader) } ?? FilterSettings()
         let dedup = top["dedup"].map { parseDedup($0, reader: &reader) } ?? DedupSettings()
+        if model.samplesPerRequest > 1, model.samplesPerRequest > samplesPerCondition {
+            reader.report(.invalidValue, line: top.line(of: "model"), "model: n \(model.samplesPerRequest) asks for more samples per request than samples_per_condition (\(samplesPerCondition)) makes of one condition; raise samples_per_condition or lower n")
+        }
         let budget = top["budget"].map { parseBudget($0, model: model, line: top.line(of: "budget"), reader: &reader) } ?? BudgetSettings()
 
         let config = RunConfig(
@@ -261,7 +264,7 @@ public struct RunConfigParser: Sendable {
     private func parseModel(_ node: Node, reader: inout ConfigNodeReader) -> ModelSettings {
         let allowed = [
             "base_url", "name", "api", "api_key_env", "api_key_file", "temperature", "top_p", "max_tokens", "timeout_seconds",
-            "requests_per_minute", "tokens_per_minute", "endpoints", "price_per_million_prompt_tokens", "price_per_million_completion_tokens",
+            "requests_per_minute", "tokens_per_minute", "endpoints", "price_per_million_prompt_tokens", "price_per_million_completion_tokens", "n",
         ]
         guard let fields = reader.mapping(node, context: "model", allowed: allowed) else { return ModelSettings() }
         var model = ModelSettings()
@@ -273,6 +276,10 @@ public struct RunConfigParser: Sendable {
         model.apiKeyEnvironmentVariable = checkKeyVariable(reader.string(fields, "api_key_env"), context: "model", line: fields.line(of: "api_key_env"), reader: &reader)
         model.requestsPerMinute = reader.double(fields, "requests_per_minute", range: 0.1...1e9)
         model.tokensPerMinute = reader.double(fields, "tokens_per_minute", range: 1...1e12)
+        model.samplesPerRequest = reader.int(fields, "n", minimum: 1, hint: "; n is how many samples one request asks for") ?? 1
+        if model.samplesPerRequest > 128 {
+            reader.report(.invalidValue, line: fields.line(of: "n"), "model: n \(model.samplesPerRequest) is too large: servers cap choices per request (OpenAI at 128); use at most 128")
+        }
         model.promptPrice = reader.double(fields, "price_per_million_prompt_tokens", range: 0...1e9)
         model.completionPrice = reader.double(fields, "price_per_million_completion_tokens", range: 0...1e9)
         if let node = fields["endpoints"], !ConfigNodeReader.isNull(node) {
