@@ -191,7 +191,7 @@ struct BenchmarkMain {
                 psql: options["psql"] ?? "/usr/bin/psql")
             do {
                 let results = try await benchmark.run()
-                print("COPY of \(rows) rows of records (19 columns, \(benchmark.words)-word texts) into an unlogged table, side by side:")
+                print("COPY of \(rows) rows of records (\(CopyBenchmark.columns.count) columns, \(benchmark.words)-word texts) into an unlogged table, side by side:")
                 print("round  client                 seconds      rows/s   client µs/row   server µs/row")
                 results.forEach { print($0) }
                 let ours = results.filter { $0.tool == "PostgresConnection" }.map(\.seconds).reduce(0, +)

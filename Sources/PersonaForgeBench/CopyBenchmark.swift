@@ -6,7 +6,7 @@ import PersonaForgeTestSupport
 
 /// The reducer's COPY (`PostgresConnection.copy`, libpq `PQputCopyData` in 256 KiB
 /// chunks) against `psql \copy` of the same rows from a file, side by side in one
-/// invocation (issue 14): the same 19 columns of `records` a result batch fills, into
+/// invocation (issue 14): the same columns of `records` a result batch fills, into
 /// an unlogged copy of the table that is truncated before each round.
 ///
 ///     personaforge-bench --copy 100000 [--database-url URL] [--rounds 3] [--words 80] [--psql PATH]
@@ -50,7 +50,7 @@ struct CopyBenchmark {
                 "[{\"axis\":\"persona\",\"index\":\(i % 5000),\"value\":{\"text\":\"A nurse from Lagos who loves chess (#\(i % 5000))\"}},{\"axis\":\"topic\",\"index\":\(i % 200),\"value\":{\"text\":\"topic number \(i % 200)\"}}]",
                 String(format: "%016llx", UInt64(i) &* 0x9E37_79B9_7F4A_7C15), text,
                 "[{\"name\":\"text\",\"text\":\"\(text)\"}]", "{\"max_tokens\":200,\"seed\":\(i)}",
-                "stub", "stop", "42", "120", "kept", nil, nil, "worker-1", "1", "3",
+                "stub", "stop", "42", "120", "kept", nil, nil, "worker-1", "1", "3", "5.4e-05",
             ]
         }
     }

@@ -154,6 +154,28 @@ import Testing
         await database.close()
     }
 
+    @Test func nSamplesPerRequestAgainstTheRealLocalModel() async throws {
+        // The local SmolLM2 (llama.cpp) server: 3 personas × 2 samples, one request per persona for both.
+        let harness = try PipelineHarness(llm: nil)
+        let config = try harness.writeConfig(
+            name: "n-real", personas: 3, samples: 2, shardSize: 6, maxTokens: 12, model: ["n: 2"], extra: "dedup:\n  enabled: false"
+        )
+        let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1)
+        #expect(counts.records == 6 && counts.failed == 0, "\(counts)")
+        let database = try await harness.database()
+        let rows = try await database.query("""
+            SELECT position, count(*) AS samples, count(DISTINCT text) AS texts, min((sampling->>'n')::int) AS n,
+                   sum(completion_tokens) AS completion
+            FROM records WHERE run_id = $1::uuid GROUP BY position ORDER BY position
+            """, [runID])
+        await database.close()
+        #expect(rows.count == 3, "\(rows)")
+        for row in rows {
+            // Both samples came from one request (n = 2) and the server gave each its own text.
+            #expect(row["samples"].int == 2 && row["n"].int == 2 && row["texts"].int == 2, "\(row)")
+        }
+    }
+
     @Test func aFallbackEndpointServesOnlyWhileThePrimaryIsOut() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let healthy = try harness.writeConfig(name: "primary-up", personas: 60, shardSize: 20, model: [
