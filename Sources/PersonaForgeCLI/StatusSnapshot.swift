@@ -121,9 +121,7 @@ struct RunStatus {
         }
         lines.append("  tokens    prompt \(r.promptTokens)  completion \(r.completionTokens)"
             + (r.tokensPerKept.map { "  (\(String(format: "%.1f", $0)) per kept record)" } ?? ""))
-        if r.cost > 0 {
-            lines.append("  cost      \(RunSummary.money(r.cost))" + (r.costPerKept.map { "  (\(RunSummary.money($0)) per kept record)" } ?? ""))
-        }
+        if let cost = r.costSummary(gap: "  ") { lines.append("  cost      \(cost)") }
         for line in r.budgetLines { lines.append("  budget    \(line)") }
         var rate = "  rate      \(String(format: "%.2f", recordsPerSecond)) records/s, \(String(format: "%.1f", tokensPerSecond)) tokens/s (last \(Int(windowSeconds)) s)"
         if let eta = etaSeconds { rate += ", ETA \(Self.duration(eta))" }

@@ -166,10 +166,11 @@ public struct Coordinator: Sendable {
         // Runs that reached a budget rule queue nothing more; they complete below once
         // what they queued is stored.
         var stopped = Set(active.filter { $0.stopReason != nil }.map(\.id))
-        for (id, reason) in try await runs.stopRunsAtBudget(namespace: layout.namespace) {
-            logger.info("run reached its budget; queueing no more shards", metadata: ["run": "\(id)", "rule": "\(reason)"])
-            stopped.insert(id)
-            report.stopped.append(id)
+        for run in active where run.stopReason == nil && (run.state == .running || run.state == .paused) {
+            guard let rule = run.budgetRuleReached(), try await runs.markStopped(run.id, reason: rule) else { continue }
+            logger.info("run reached its budget; queueing no more shards", metadata: ["run": "\(run.id)", "rule": "\(rule)"])
+            stopped.insert(run.id)
+            report.stopped.append(run.id)
         }
 
         // Workers delete a shard entry once it is acknowledged, so the stream length is
@@ -224,14 +225,8 @@ public struct Coordinator: Sendable {
         guard !run.budget.isEmpty else { return false }
         // Shards queued and not yet stored (done or dead-lettered), at most a shard's samples each.
         let pendingShards = max(0, run.nextShard - run.shardsDone - run.shardsDead)
-        let pending = Double(pendingShards * run.shardSize)
-        let done = Double(run.accounted)
-        guard done > 0 else { return pendingShards > 0 }
-        func projected(_ total: Double) -> Double { total + total / done * pending }
-        if let target = run.budget.targetKept, projected(Double(run.kept)) >= Double(target) { return true }
-        if let limit = run.budget.maxTokens, projected(Double(run.promptTokens + run.completionTokens)) >= Double(limit) { return true }
-        if let limit = run.budget.maxCost, projected(run.cost) >= limit { return true }
-        return false
+        guard run.accounted > 0 else { return pendingShards > 0 }
+        return run.budgetRuleReached(projecting: Double(pendingShards * run.shardSize)) != nil
     }
 
     /// `XADD` of shard `shard` of `run` to the shard stream.

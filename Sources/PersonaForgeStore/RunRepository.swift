@@ -209,23 +209,13 @@ public struct RunRepository: Sendable {
             """, [id]) == 1
     }
 
-    /// Marks the running runs of `namespace` that reached a `budget:` rule (first of
-    /// `target_kept`, `max_tokens`, `max_cost`), and returns (id, rule) of each just marked.
-    /// Only their totals in `runs` are read: one indexed statement per coordinator pass.
-    public func stopRunsAtBudget(namespace: String) async throws -> [(id: String, reason: String)] {
-        let rows = try await connection.query("""
-            UPDATE runs SET stop_reason = CASE
-                    WHEN budget_kept IS NOT NULL AND records_kept >= budget_kept THEN 'target_kept'
-                    WHEN budget_tokens IS NOT NULL AND prompt_tokens + completion_tokens >= budget_tokens THEN 'max_tokens'
-                    ELSE 'max_cost' END,
-                updated_at = now()
-            WHERE namespace = $1 AND state IN ('running', 'paused') AND stop_reason IS NULL
-              AND ((budget_kept IS NOT NULL AND records_kept >= budget_kept)
-                   OR (budget_tokens IS NOT NULL AND prompt_tokens + completion_tokens >= budget_tokens)
-                   OR (budget_cost IS NOT NULL AND cost >= budget_cost))
-            RETURNING id::text AS id, stop_reason
-            """, [namespace])
-        return rows.map { ($0["id"].string ?? "", $0["stop_reason"].string ?? "") }
+    /// Records that a running run reached its `budget:` rule `reason`
+    /// (``RunSummary/budgetRuleReached(projecting:)``); false if it was marked before or is not running.
+    public func markStopped(_ id: String, reason: String) async throws -> Bool {
+        try await connection.execute("""
+            UPDATE runs SET stop_reason = $2, updated_at = now()
+            WHERE id::text = $1 AND state IN ('running', 'paused') AND stop_reason IS NULL
+            """, [id, reason]) == 1
     }
 
     /// Calls `body` with a run's records in (position, sample) order, a page at a time,

@@ -47,6 +47,26 @@ extension RunSummary {
         kept > 0 && cost > 0 ? cost / Double(kept) : nil
     }
 
+    /// The first `budget:` rule (`target_kept`, `max_tokens`, `max_cost`) the run's totals
+    /// reach, counting `pendingSamples` more samples at the rates seen so far (kept
+    /// records, tokens and cost per stored sample); nil when none is reached. The one
+    /// place the rules are evaluated: the coordinator stops a run when its totals reach
+    /// one, and stops queueing when the shards on their way are projected to.
+    public func budgetRuleReached(projecting pendingSamples: Double = 0) -> String? {
+        let done = Double(accounted)
+        func projected(_ total: Double) -> Double { done > 0 ? total + total / done * pendingSamples : total }
+        if let target = budget.targetKept, projected(Double(kept)) >= Double(target) { return "target_kept" }
+        if let limit = budget.maxTokens, projected(Double(promptTokens + completionTokens)) >= Double(limit) { return "max_tokens" }
+        if let limit = budget.maxCost, projected(cost) >= limit { return "max_cost" }
+        return nil
+    }
+
+    /// `0.000675 (2.25e-05 per kept record)` (`gap` before the parenthesis); nil without a cost (no prices).
+    public func costSummary(gap: String = " ") -> String? {
+        guard cost > 0 else { return nil }
+        return Self.money(cost) + (costPerKept.map { "\(gap)(\(Self.money($0)) per kept record)" } ?? "")
+    }
+
     /// One line per `budget:` rule: its limit, what the run used, and whether it stopped
     /// the run, e.g. `target_kept 100: 104 kept — reached, no more shards queued`.
     public var budgetLines: [String] {

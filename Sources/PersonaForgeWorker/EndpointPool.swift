@@ -41,6 +41,18 @@ actor EndpointPool {
         /// What happened since the last ``EndpointPool/drainHealth()``.
         var health: EndpointHealth.Delta?
         var isFallback: Bool { weight == 0 }
+        /// Taking requests (not ejected).
+        var isIn: Bool { ejectedUntil == nil }
+
+        /// Takes the endpoint out for `ejection` from `now`, and counts it.
+        mutating func eject(for ejection: Duration, now: ContinuousClock.Instant, metrics: WorkerMetrics?) {
+            self.ejection = ejection
+            ejectedUntil = now + ejection
+            metrics?.endpointEjected(name)
+            metrics?.endpointUp(name, false)
+            health = health ?? EndpointHealth.Delta(endpoint: name)
+            health?.ejections += 1
+        }
     }
 
     /// What a request holds while it runs: which endpoint, and whether it is a probe.
@@ -79,12 +91,9 @@ actor EndpointPool {
         for member in members { metrics?.endpointUp(member.name, true) }
     }
 
-    var names: [String] { members.map(\.name) }
-
     /// Whether an endpoint other than those in `excluded` could take a request now.
     func hasAlternative(excluding excluded: Set<Int>) -> Bool {
-        let now = clock()
-        return members.indices.contains { !excluded.contains($0) && isIn(members[$0], now: now) }
+        members.indices.contains { !excluded.contains($0) && members[$0].isIn }
     }
 
     /// The endpoint for the next request, never one in `excluded` while another exists.
@@ -95,13 +104,13 @@ actor EndpointPool {
         // A probe first: one request to an endpoint whose time out is over.
         if let due = candidates.first(where: { index in
             let member = members[index]
-            return !member.probing && member.ejectedUntil.map { $0 <= now } == true && (!member.isFallback || !hasWeightedIn(candidates, now: now))
+            return !member.probing && member.ejectedUntil.map { $0 <= now } == true && (!member.isFallback || !hasWeightedIn(candidates))
         }) {
             members[due].probing = true
             return take(due, probe: true)
         }
-        let weighted = candidates.filter { !members[$0].isFallback && isIn(members[$0], now: now) }
-        let fallbacks = candidates.filter { members[$0].isFallback && isIn(members[$0], now: now) }
+        let weighted = candidates.filter { !members[$0].isFallback && members[$0].isIn }
+        let fallbacks = candidates.filter { members[$0].isFallback && members[$0].isIn }
         let pool = weighted.isEmpty ? fallbacks : weighted
         guard !pool.isEmpty else {
             // Everything is out: the one due back soonest (without waiting for its time).
@@ -111,9 +120,20 @@ actor EndpointPool {
         return take(roundRobin(pool), probe: false)
     }
 
-    /// Records how the request on `lease` ended.
-    func finished(_ lease: Lease, _ outcome: Outcome) {
+    /// Records how the request on `lease` ended: `result` is `ok` or the failure class
+    /// (for `status` and the per-endpoint metric), `error` the failure's message.
+    func finished(_ lease: Lease, _ outcome: Outcome, result: String, error: String? = nil) {
         var member = members[lease.index]
+        metrics?.endpointRequest(member.name, result: result)
+        var delta = member.health ?? EndpointHealth.Delta(endpoint: member.name)
+        switch result {
+        case "ok": delta.ok += 1
+        case FailureClass.llmRateLimited.rawValue: delta.rateLimited += 1
+        default:
+            delta.errors += 1
+            delta.lastError = error.map { "\(result): \($0)" } ?? result
+        }
+        member.health = delta
         member.inFlight -= 1
         if lease.probe { member.probing = false }
         switch outcome {
@@ -128,18 +148,9 @@ actor EndpointPool {
             member.consecutiveFailures += 1
             if lease.probe {
                 // A failed probe doubles the time out.
-                member.ejection = min(member.ejection * 2, Self.longestEjection)
-                member.ejectedUntil = clock() + member.ejection
-                metrics?.endpointEjected(member.name)
-                member.health = member.health ?? EndpointHealth.Delta(endpoint: member.name)
-                member.health?.ejections += 1
-            } else if member.ejectedUntil == nil, member.consecutiveFailures >= Self.failuresToEject {
-                member.ejection = Self.firstEjection
-                member.ejectedUntil = clock() + member.ejection
-                metrics?.endpointEjected(member.name)
-                metrics?.endpointUp(member.name, false)
-                member.health = member.health ?? EndpointHealth.Delta(endpoint: member.name)
-                member.health?.ejections += 1
+                member.eject(for: min(member.ejection * 2, Self.longestEjection), now: clock(), metrics: metrics)
+            } else if member.isIn, member.consecutiveFailures >= Self.failuresToEject {
+                member.eject(for: Self.firstEjection, now: clock(), metrics: metrics)
             }
             // (A request sent to an endpoint already out, because every endpoint was, changes nothing.)
         case .other:
@@ -152,19 +163,6 @@ actor EndpointPool {
         members[lease.index] = member
     }
 
-    /// Counts one request's result for the endpoint's health in `status`: `ok`, or the failure class.
-    func count(_ lease: Lease, result: String, error: String? = nil) {
-        var delta = members[lease.index].health ?? EndpointHealth.Delta(endpoint: members[lease.index].name)
-        switch result {
-        case "ok": delta.ok += 1
-        case "llm_rate_limited": delta.rateLimited += 1
-        default:
-            delta.errors += 1
-            delta.lastError = error.map { "\(result): \($0)" } ?? result
-        }
-        members[lease.index].health = delta
-    }
-
     /// Every endpoint's delta since the last call (with whether it is out now, and
     /// until when in wall-clock time), for ``EndpointHealth/commands(_:run:worker:layout:nowMilliseconds:)``.
     func drainHealth(wallClockMilliseconds: Int64) -> [EndpointHealth.Delta] {
@@ -173,7 +171,8 @@ actor EndpointPool {
             var delta = members[index].health ?? EndpointHealth.Delta(endpoint: members[index].name)
             members[index].health = nil
             if let until = members[index].ejectedUntil {
-                delta.outUntilMilliseconds = wallClockMilliseconds + max(0, (until - now).wholeMilliseconds) + (until <= now ? 1_000 : 0)
+                // Due for its probe: out for (about) one more second.
+                delta.outUntilMilliseconds = wallClockMilliseconds + (until > now ? (until - now).wholeMilliseconds : 1_000)
             }
             return delta
         }
@@ -193,10 +192,8 @@ actor EndpointPool {
         }
     }
 
-    private func isIn(_ member: Member, now: ContinuousClock.Instant) -> Bool { member.ejectedUntil == nil }
-
-    private func hasWeightedIn(_ candidates: [Int], now: ContinuousClock.Instant) -> Bool {
-        candidates.contains { !members[$0].isFallback && isIn(members[$0], now: now) }
+    private func hasWeightedIn(_ candidates: [Int]) -> Bool {
+        candidates.contains { !members[$0].isFallback && members[$0].isIn }
     }
 
     private func take(_ index: Int, probe: Bool) -> Lease {

@@ -79,10 +79,8 @@ struct LLMCaller: Sendable {
             metrics.requestDuration.recordNanoseconds(elapsed.wholeNanoseconds)
             switch result {
             case .success(let completion):
-                await pool.finished(lease, .success(elapsed))
+                await pool.finished(lease, .success(elapsed), result: "ok")
                 metrics.requestFinished(result: "ok", status: nil)
-                metrics.endpointRequest(lease.name, result: "ok")
-                await pool.count(lease, result: "ok")
                 metrics.promptTokens.increment(by: completion.promptTokens ?? 0)
                 metrics.completionTokens.increment(by: completion.completionTokens ?? 0)
                 if let limiter = lease.limiter, let prompt = completion.promptTokens {
@@ -94,16 +92,14 @@ struct LLMCaller: Sendable {
             case .failure(let error):
                 let overloaded = error.code == .rateLimited || error.status == 503
                 let endpointFailure = EndpointPool.isEndpointFailure(error)
-                await pool.finished(lease, endpointFailure ? .endpointFailure : .other)
-                metrics.requestFinished(result: Self.classify(error).rawValue, status: error.status)
-                metrics.endpointRequest(lease.name, result: Self.classify(error).rawValue)
-                await pool.count(lease, result: Self.classify(error).rawValue, error: error.message)
+                let failureClass = Self.classify(error)
+                await pool.finished(lease, endpointFailure ? .endpointFailure : .other, result: failureClass.rawValue, error: error.message)
+                metrics.requestFinished(result: failureClass.rawValue, status: error.status)
                 if overloaded, let limiter = lease.limiter { await limiter.overloaded() }
                 await gate.release(overloaded ? .overload : .other)
                 if error.transport?.code == .cancelled || Task.isCancelled {
                     return .failure(Failure(failureClass: .cancelled, message: error.message, attempts: attempt))
                 }
-                let failureClass = Self.classify(error)
                 if endpointFailure {
                     failedAt.insert(lease.index)
                     if backoff.allowsRetry(after: attempt), await pool.hasAlternative(excluding: failedAt) {

@@ -34,15 +34,13 @@ public struct LLMEndpointOverride: Sendable {
     /// worker's `--llm-base-url` points every run at a server of its own choosing).
     /// An override model or key applies to every endpoint.
     public func pool(for model: ModelSettings) -> [(endpoint: LLMEndpoint, settings: ModelSettings.Endpoint)] {
-        var members = model.pool
+        var model = model
         if let baseURL {
-            members = [ModelSettings.Endpoint(
-                baseURL: baseURL, apiKeyEnvironmentVariable: model.apiKeyEnvironmentVariable,
-                requestsPerMinute: model.requestsPerMinute, tokensPerMinute: model.tokensPerMinute,
-                promptPrice: model.promptPrice, completionPrice: model.completionPrice
-            )]
+            // The run as if it named this one server: the pool of one, with the model-wide limits and prices.
+            model.baseURL = baseURL
+            model.endpoints = []
         }
-        return members.map { member in
+        return model.pool.map { member in
             let endpoint = endpoint(
                 configBaseURL: member.baseURL, configModel: member.model ?? model.name,
                 keyVariable: member.apiKeyEnvironmentVariable, keyFile: model.apiKeyFile

@@ -57,8 +57,9 @@ struct ShardProcessor: Sendable {
         return groups
     }
 
-    /// A first step answered for a sample by a request it shared (``generateSharing(_:run:)``).
-    struct SharedAnswer {
+    /// One step's answer for one sample: from its own request, or its share of a request
+    /// several samples shared (``generateSharing(_:run:)``).
+    struct StepAnswer {
         var choice: ChatCompletion.Choice
         var promptTokens: Int?
         var completionTokens: Int?
@@ -79,7 +80,7 @@ struct ShardProcessor: Sendable {
         let prompt = run.loaded.renderer.prompt(forStep: 0, condition: first.condition, address: first.address, previousOutputs: [:])
         var request = Self.request(forStep: 0, prompt: prompt, run: run, sampleSeed: Self.sampleSeed(config.seed, first.position))
         request.count = samples.count
-        let shared: [Result<SharedAnswer, LLMCaller.Failure>?]
+        let shared: [Result<StepAnswer, LLMCaller.Failure>?]
         switch await caller.generate(request, api: config.model.api) {
         case .failure(let failure):
             shared = samples.map { _ in .failure(failure) }
@@ -89,7 +90,7 @@ struct ShardProcessor: Sendable {
             func share(_ total: Int?, _ index: Int) -> Int? { total.map { $0 / max(1, served) + (index == 0 ? $0 % max(1, served) : 0) } }
             shared = samples.indices.map { index in
                 guard index < served else { return nil }
-                return .success(SharedAnswer(
+                return .success(StepAnswer(
                     choice: choices[choices.startIndex + index], promptTokens: share(success.completion.promptTokens, index),
                     completionTokens: share(success.completion.completionTokens, index), model: success.model,
                     cost: success.cost.map { $0 / Double(served) }, n: served
@@ -132,7 +133,7 @@ struct ShardProcessor: Sendable {
     /// from a request it shared with other samples (nil: it makes its own).
     func generate(
         samplePosition: Int, address: SampleAddress, condition: [String: AxisValue], run: PreparedRun,
-        first: Result<SharedAnswer, LLMCaller.Failure>? = nil
+        first: Result<StepAnswer, LLMCaller.Failure>? = nil
     ) async -> GeneratedRecord {
         let config = run.loaded.config
         let digits = run.space.indices(ofCondition: address.conditionPosition)
@@ -173,7 +174,7 @@ struct ShardProcessor: Sendable {
             promptText += (prompt.system ?? "") + "\u{1F}" + prompt.user + "\u{1E}"
             let request = Self.request(forStep: index, prompt: prompt, run: run, sampleSeed: seed)
             sampling["max_tokens"] = Double(request.maxTokens ?? config.model.maxTokens)
-            let answer: Result<SharedAnswer, LLMCaller.Failure>
+            let answer: Result<StepAnswer, LLMCaller.Failure>
             if index == 0, let first {
                 answer = first
                 if case .success(let shared) = first { sampling["n"] = Double(shared.n) }
@@ -185,7 +186,7 @@ struct ShardProcessor: Sendable {
                     guard let choice = success.completion.choices.first else {
                         return record(.failed, reason: FailureClass.llmInvalidResponse.rawValue, detail: "step '\(step.config.name)': no choices", finishReason: nil)
                     }
-                    answer = .success(SharedAnswer(
+                    answer = .success(StepAnswer(
                         choice: choice, promptTokens: success.completion.promptTokens, completionTokens: success.completion.completionTokens,
                         model: success.model, cost: success.cost, n: 1
                     ))

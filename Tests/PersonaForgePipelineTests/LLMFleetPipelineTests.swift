@@ -19,6 +19,11 @@ import Testing
         return try JSONDecoder().decode([String: EndpointStats].self, from: Data(answer.body.utf8))
     }
 
+    /// `model:` lines for a pool of fixture endpoints: each a fixture mode and its other fields (`name: a, weight: 3`).
+    static func endpoints(_ harness: PipelineHarness, _ items: [(mode: String, fields: String)]) throws -> [String] {
+        try ["endpoints:"] + items.map { "  - {base_url: \"\(try url(harness, $0.mode))\"\($0.fields.isEmpty ? "" : ", " + $0.fields)}" }
+    }
+
     /// No worker-wide base URL or model (deploy/local/env.sh exports both): each run's endpoints decide.
     static let runsOwnEndpoints = ["PERSONAFORGE_LLM_BASE_URL": "", "PERSONAFORGE_LLM_MODEL": ""]
 
@@ -68,11 +73,9 @@ import Testing
 
     @Test func requestsSpreadByWeightAndEachEndpointNamesItsModel() async throws {
         let harness = try PipelineHarness(llm: "ok")
-        let config = try harness.writeConfig(name: "weighted", personas: 200, shardSize: 20, model: [
-            "endpoints:",
-            "  - {base_url: \"\(try Self.url(harness, "ok-a"))\", weight: 3, name: a}",
-            "  - {base_url: \"\(try Self.url(harness, "ok-b"))\", weight: 1, name: b, model: other-model}",
-        ])
+        let config = try harness.writeConfig(name: "weighted", personas: 200, shardSize: 20, model: try Self.endpoints(harness, [
+            ("ok-a", "weight: 3, name: a"), ("ok-b", "weight: 1, name: b, model: other-model"),
+        ]))
         let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1, environment: Self.runsOwnEndpoints)
         #expect(counts.kept == 200, "\(counts)")
         let stats = try await Self.stats(harness)
@@ -90,11 +93,7 @@ import Testing
 
     @Test func aFailingEndpointIsTakenOutAndItsRequestsGoToTheOthers() async throws {
         let harness = try PipelineHarness(llm: "ok")
-        let config = try harness.writeConfig(name: "ejected", personas: 200, shardSize: 20, model: [
-            "endpoints:",
-            "  - {base_url: \"\(try Self.url(harness, "500-x"))\", name: broken}",
-            "  - {base_url: \"\(try Self.url(harness, "ok-c"))\", name: healthy}",
-        ])
+        let config = try harness.writeConfig(name: "ejected", personas: 200, shardSize: 20, model: try Self.endpoints(harness, [("500-x", "name: broken"), ("ok-c", "name: healthy")]))
         let (runID, counts) = try await Self.runToCompletion(harness, config, workers: 1, environment: Self.runsOwnEndpoints, keepRunning: true)
         // Every request that met the broken endpoint was sent again at once to the healthy one.
         #expect(counts.kept == 200 && counts.failed == 0, "\(counts)")
@@ -125,9 +124,7 @@ import Testing
         let harness = try PipelineHarness(llm: "ok")
         // 10 personas × 4 samples, shards of 8 (two whole conditions each): one request per condition.
         // (Dedup off: the fixture's four choices differ by a few words, near-duplicates.)
-        let shared = try harness.writeConfig(name: "n-shared", personas: 10, samples: 4, shardSize: 8, model: [
-            "n: 4", "endpoints:", "  - {base_url: \"\(try Self.url(harness, "ok-n"))\"}",
-        ], extra: "dedup:\n  enabled: false")
+        let shared = try harness.writeConfig(name: "n-shared", personas: 10, samples: 4, shardSize: 8, model: ["n: 4"] + (try Self.endpoints(harness, [("ok-n", "")])), extra: "dedup:\n  enabled: false")
         let (runID, counts) = try await Self.runToCompletion(harness, shared, workers: 1, environment: Self.runsOwnEndpoints)
         #expect(counts.kept == 40 && counts.distinctKeys == 40, "\(counts)")
         var stats = try await Self.stats(harness)
@@ -144,9 +141,7 @@ import Testing
         #expect(row["tokens"].int == 100 && row["run_tokens"].int == 100, "\(row)")
 
         // A server that answers one choice whatever n asks: the other three samples make requests of their own.
-        let single = try harness.writeConfig(name: "n-ignored", personas: 10, samples: 4, shardSize: 8, model: [
-            "n: 4", "endpoints:", "  - {base_url: \"\(try Self.url(harness, "one-n"))\"}",
-        ], extra: "dedup:\n  enabled: false")
+        let single = try harness.writeConfig(name: "n-ignored", personas: 10, samples: 4, shardSize: 8, model: ["n: 4"] + (try Self.endpoints(harness, [("one-n", "")])), extra: "dedup:\n  enabled: false")
         let fallback = try await Self.runToCompletion(harness, single, workers: 1, environment: Self.runsOwnEndpoints).counts
         #expect(fallback.kept == 40, "\(fallback)")
         stats = try await Self.stats(harness)
@@ -178,20 +173,12 @@ import Testing
 
     @Test func aFallbackEndpointServesOnlyWhileThePrimaryIsOut() async throws {
         let harness = try PipelineHarness(llm: "ok")
-        let healthy = try harness.writeConfig(name: "primary-up", personas: 60, shardSize: 20, model: [
-            "endpoints:",
-            "  - {base_url: \"\(try Self.url(harness, "ok-p"))\", name: primary}",
-            "  - {base_url: \"\(try Self.url(harness, "ok-f1"))\", name: fallback, weight: 0}",
-        ])
+        let healthy = try harness.writeConfig(name: "primary-up", personas: 60, shardSize: 20, model: try Self.endpoints(harness, [("ok-p", "name: primary"), ("ok-f1", "name: fallback, weight: 0")]))
         #expect(try await Self.runToCompletion(harness, healthy, workers: 1, environment: Self.runsOwnEndpoints).counts.kept == 60)
         var stats = try await Self.stats(harness)
         #expect(stats["ok-p"]?.calls == 60 && stats["ok-f1"] == nil, "\(stats)")
 
-        let down = try harness.writeConfig(name: "primary-down", personas: 60, shardSize: 20, model: [
-            "endpoints:",
-            "  - {base_url: \"\(try Self.url(harness, "500-p"))\", name: primary}",
-            "  - {base_url: \"\(try Self.url(harness, "ok-f2"))\", name: fallback, weight: 0}",
-        ])
+        let down = try harness.writeConfig(name: "primary-down", personas: 60, shardSize: 20, model: try Self.endpoints(harness, [("500-p", "name: primary"), ("ok-f2", "name: fallback, weight: 0")]))
         let counts = try await Self.runToCompletion(harness, down, workers: 1, environment: Self.runsOwnEndpoints).counts
         #expect(counts.kept == 60 && counts.failed == 0, "\(counts)")
         stats = try await Self.stats(harness)

@@ -63,6 +63,7 @@ import Testing
         // At least the target; the coordinator queues only what the yield so far says is
         // needed, so beyond it by at most a couple of shards (stale totals between passes).
         #expect(run.kept >= 10 && run.kept <= 10 + 5 * 3, "\(run)")
+        #expect(run.cost == 0 && run.recordCost == 0, "without prices a run costs nothing: \(run)")
         let status = try await harness.run(["status", id])
         #expect(status.output.contains("budget    target_kept 10: \(run.kept) kept — reached, no more shards queued"), "\(status.output)")
         #expect(status.output.contains("(10.0 per kept record)"), "7 + 3 tokens per record, all kept: \(status.output)")
@@ -93,7 +94,7 @@ import Testing
         #expect(report.output.contains("budget    max_cost 0.0004:"), "\(report.output)")
     }
 
-    @Test func withoutPricesARunCostsNothingAndAMaxCostIsRefused() async throws {
+    @Test func aMaxCostWithoutPricesIsRefusedAtSubmit() async throws {
         let harness = try PipelineHarness(llm: "ok")
         let config = try harness.writeConfig(name: "unpriced", personas: 3, shardSize: 5, extra: "budget:\n  max_cost: 1")
         let submitted = try await harness.run(["submit", config])

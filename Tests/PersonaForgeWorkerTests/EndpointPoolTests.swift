@@ -32,7 +32,7 @@ import Testing
         for _ in 0..<count {
             let lease = await pool.lease()
             counts[lease.name, default: 0] += 1
-            await pool.finished(lease, .success(latency[lease.name] ?? .milliseconds(10)))
+            await pool.finished(lease, .success(latency[lease.name] ?? .milliseconds(10)), result: "ok")
         }
         return counts
     }
@@ -73,9 +73,9 @@ import Testing
             let lease = await pool.lease()
             if lease.name == "bad" {
                 failures += 1
-                await pool.finished(lease, .endpointFailure)
+                await pool.finished(lease, .endpointFailure, result: "llm_server_error")
             } else {
-                await pool.finished(lease, .success(.milliseconds(10)))
+                await pool.finished(lease, .success(.milliseconds(10)), result: "ok")
             }
         }
         // Out for a second: nothing goes there.
@@ -89,25 +89,25 @@ import Testing
         #expect(probe.name == "bad" && probe.probe)
         let meanwhile = await pool.lease()
         #expect(meanwhile.name == "good")
-        await pool.finished(meanwhile, .success(.milliseconds(10)))
+        await pool.finished(meanwhile, .success(.milliseconds(10)), result: "ok")
         // The probe fails: out again, for twice as long.
-        await pool.finished(probe, .endpointFailure)
+        await pool.finished(probe, .endpointFailure, result: "llm_server_error")
         clock.advance(.milliseconds(1999))
         #expect(await Self.spread(pool, 50)["bad"] == nil, "the second time out is 2 s")
         clock.advance(.milliseconds(2))
         let second = await pool.lease()
         #expect(second.name == "bad" && second.probe)
-        await pool.finished(second, .success(.milliseconds(10)))
+        await pool.finished(second, .success(.milliseconds(10)), result: "ok")
         // Back in, taking its share again.
         #expect((await Self.spread(pool, 400)["bad"] ?? 0) > 100)
         // And the next ejection starts at 1 s again.
         for _ in 0..<EndpointPool.failuresToEject {
             var lease = await pool.lease()
             while lease.name != "bad" {
-                await pool.finished(lease, .success(.milliseconds(10)))
+                await pool.finished(lease, .success(.milliseconds(10)), result: "ok")
                 lease = await pool.lease()
             }
-            await pool.finished(lease, .endpointFailure)
+            await pool.finished(lease, .endpointFailure, result: "llm_server_error")
         }
         clock.advance(.milliseconds(1001))
         let third = await pool.lease()
@@ -117,21 +117,21 @@ import Testing
     @Test func theTimeOutDoublesUpToThirtySeconds() async {
         let clock = ManualClock()
         let pool = Self.pool([("bad", 1)], clock: clock)
-        for _ in 0..<EndpointPool.failuresToEject { await pool.finished(await pool.lease(), .endpointFailure) }
+        for _ in 0..<EndpointPool.failuresToEject { await pool.finished(await pool.lease(), .endpointFailure, result: "llm_server_error") }
         var timeOuts: [Int] = []
         for _ in 0..<7 {
             // Find when the probe comes, to the second.
             var waited = 0
             var lease = await pool.lease()
             while !lease.probe {
-                await pool.finished(lease, .endpointFailure)
+                await pool.finished(lease, .endpointFailure, result: "llm_server_error")
                 clock.advance(.seconds(1))
                 waited += 1
                 lease = await pool.lease()
                 if waited > 60 { break }
             }
             timeOuts.append(waited)
-            await pool.finished(lease, .endpointFailure)
+            await pool.finished(lease, .endpointFailure, result: "llm_server_error")
         }
         // The first probe comes after the 1 s time out, each failed one doubles it, up to 30 s.
         #expect(timeOuts == [1, 2, 4, 8, 16, 30, 30], "\(timeOuts)")
@@ -143,7 +143,7 @@ import Testing
         for _ in 0..<EndpointPool.failuresToEject {
             let lease = await pool.lease()
             #expect(lease.name == "primary")
-            await pool.finished(lease, .endpointFailure)
+            await pool.finished(lease, .endpointFailure, result: "llm_server_error")
         }
         #expect(await Self.spread(pool, 100) == ["fallback": 100])
     }
@@ -151,7 +151,7 @@ import Testing
     @Test func whenEverythingIsOutTheEndpointDueBackFirstStillGetsTheRequest() async {
         let pool = Self.pool([("a", 1)])
         for _ in 0..<EndpointPool.failuresToEject {
-            await pool.finished(await pool.lease(), .endpointFailure)
+            await pool.finished(await pool.lease(), .endpointFailure, result: "llm_server_error")
         }
         #expect(await pool.hasAlternative(excluding: []) == false)
         #expect(await pool.lease().name == "a")

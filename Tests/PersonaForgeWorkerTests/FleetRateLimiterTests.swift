@@ -113,6 +113,21 @@ import Testing
         return parts[0] + parts[1] / 1_000_000
     }
 
+    @Test func aCutRateGrowsBackByFivePercentOfTheLimitPerSecond() async throws {
+        let bucket = limiter(requestsPerMinute: 600)
+        // Cut to half 4 s ago (by the Redis clock), nothing since.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let now = try await redisNow()
+        try await redis.send("HSET", bucket.key, "r", "2.5", "t", "0", "m", "0.5", "ts", String(now - 4), "cut", String(now - 4))
+        let multiplier = try await bucket.evaluate("take", amount: 0).multiplier
+        let extra = Self.seconds(clock.now - started)
+        #expect(multiplier >= 0.7 - 0.001 && multiplier <= 0.7 + 0.05 * extra + 0.001, "\(multiplier) after 4 + up to \(extra) s")
+        // Never beyond the limit itself.
+        try await redis.send("HSET", bucket.key, "ts", String(try await redisNow() - 60))
+        #expect(try await bucket.evaluate("take", amount: 0).multiplier == 1)
+    }
+
     @Test func theBucketLivesInOneExpiringHashWithTheRedisClock() async throws {
         let bucket = limiter(requestsPerMinute: 600, tokensPerMinute: 60_000)
         _ = try await bucket.evaluate("take", amount: 200)

@@ -148,7 +148,7 @@ struct DatasetCard {
         lines.append("")
         lines.append("Run state `\(run.state.rawValue)`; tokens: \(run.promptTokens) prompt, \(run.completionTokens) completion"
             + (run.tokensPerKept.map { " (\(String(format: "%.1f", $0)) per kept record)" } ?? "")
-            + (run.cost > 0 ? "; cost \(RunSummary.money(run.cost))" + (run.costPerKept.map { " (\(RunSummary.money($0)) per kept record)" } ?? "") : "") + ".")
+            + (run.costSummary().map { "; cost \($0)" } ?? "") + ".")
         if !run.budgetLines.isEmpty {
             lines.append("")
             lines.append("Budget: " + run.budgetLines.map { Self.inline($0) }.joined(separator: "; ") + ".")

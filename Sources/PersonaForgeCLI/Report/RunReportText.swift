@@ -19,9 +19,7 @@ enum RunReportText {
             + "  failed \(SVGFormat.count(run.failed)) (\(share(run.failed)))  duplicate \(SVGFormat.count(run.duplicate)) (\(share(run.duplicate)))")
         lines.append("  tokens    prompt \(SVGFormat.count(run.promptTokens))  completion \(SVGFormat.count(run.completionTokens))"
             + (run.kept > 0 ? "  (\(SVGFormat.count((run.promptTokens + run.completionTokens) / run.kept)) per kept record)" : ""))
-        if run.cost > 0 {
-            lines.append("  cost      \(RunSummary.money(run.cost))" + (run.costPerKept.map { "  (\(RunSummary.money($0)) per kept record)" } ?? ""))
-        }
+        if let cost = run.costSummary(gap: "  ") { lines.append("  cost      \(cost)") }
         for line in run.budgetLines { lines.append("  budget    \(oneLine(line, limit: 120))") }
 
         lines.append("")
